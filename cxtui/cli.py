@@ -1,0 +1,631 @@
+"""Command line: ``cxtui [DATA]`` opens the TUI; subcommands print (SPEC §3).
+
+Polars, Textual and the metrics are imported inside the commands, so
+``cxtui --help`` and ``cxtui --version`` stay fast.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from cxtui import __version__
+
+if TYPE_CHECKING:
+    from cxtui.engine import Analysis
+
+HELP = """cxtui — explore customer analytics in the terminal.
+
+Run `cxtui [DATA]` to open the interactive explorer, or a command below to print
+a pane. DATA is a folder of Parquet (or CSV, via cxtui.toml) files; it defaults
+to $CXTUI_DATA, then the bundled demo dataset.
+"""
+
+app = typer.Typer(
+    name="cxtui",
+    help=HELP,
+    add_completion=False,
+    no_args_is_help=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+class ColorMode(StrEnum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+DataArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="Dataset folder. Default: $CXTUI_DATA, else the bundled demo.", show_default=False
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        help="Compute as of this date (default: the latest date in the data).",
+    ),
+]
+FormatOpt = Annotated[
+    Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
+LimitOpt = Annotated[
+    int | None, typer.Option("--limit", min=0, help="Print at most this many rows (0 = all).")
+]
+WhereOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--where",
+        help="Only customers matching this SQL filter, e.g. \"region = 'EMEA' AND plan = 'pro'\".",
+    ),
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", help="cxtui.toml to use (default: DATA/cxtui.toml if present)."),
+]
+ColorOpt = Annotated[
+    ColorMode,
+    typer.Option("--color", help="Colour: auto (terminal only, honours NO_COLOR), always, never."),
+]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Do not read or write the per-customer facts cache.")
+]
+CacheDirOpt = Annotated[
+    Path | None,
+    typer.Option("--cache-dir", help="Facts cache folder (default: $XDG_CACHE_HOME/cxtui)."),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cxtui {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    pass
+
+
+# ---------------------------------------------------------------- plumbing
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    from cxtui.render import safe_text
+
+    sys.stderr.write(f"cxtui: error: {safe_text(message)}\n")
+    return typer.Exit(code)
+
+
+def handles_errors(fn):
+    """Bad input becomes one line on stderr and exit code 2, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from cxtui.errors import CxError
+
+        try:
+            return fn(*args, **kwargs)
+        except CxError as exc:
+            raise _fail(str(exc), exc.exit_code) from None
+        except typer.Exit:
+            raise
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        except BrokenPipeError:
+            raise typer.Exit(0) from None
+        except Exception as exc:
+            if os.environ.get("CXTUI_DEBUG"):
+                raise
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise _fail(
+                f"unexpected {type(exc).__name__}: {first}; fix: run `cxtui validate DATA` to "
+                "check the data (CXTUI_DEBUG=1 shows the traceback)"
+            ) from None
+
+    return wrapper
+
+
+def bundled_demo() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "demo_data", here.parent / "data" / "demo"):
+        if candidate.is_dir():
+            return candidate
+    return here.parent / "data" / "demo"
+
+
+def resolve_data(data: str | None) -> Path:
+    if data:
+        return Path(data)
+    env = os.environ.get("CXTUI_DATA")
+    return Path(env) if env else bundled_demo()
+
+
+def parse_as_of(text: str | None) -> date | None:
+    from cxtui.errors import CxError
+
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise CxError(f"--as-of {text!r} is not a date; fix: use YYYY-MM-DD") from None
+
+
+def load(
+    data: str | None,
+    as_of: str | None,
+    where: str | None,
+    config: Path | None,
+    no_cache: bool = False,
+    cache_dir: Path | None = None,
+) -> Analysis:
+    from cxtui.engine import open_analysis
+
+    return open_analysis(
+        resolve_data(data),
+        config=config,
+        as_of=parse_as_of(as_of),
+        where=where,
+        cache_dir=cache_dir,
+        use_cache=not no_cache,
+    )
+
+
+def jsonable(value: Any) -> Any:
+    """Dates as ISO text, NaN/inf as null, recursively."""
+    import math
+
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _frame_records(frame) -> list[dict[str, Any]]:
+    return [jsonable(r) for r in frame.to_dicts()]
+
+
+def emit_json(obj: Any) -> None:
+    sys.stdout.write(json.dumps(jsonable(obj), ensure_ascii=False, indent=2) + "\n")
+
+
+def emit(rt, fmt: Format, color: ColorMode) -> None:
+    from cxtui.render import make_console, print_result
+
+    print_result(rt, fmt.value, console=make_console(color.value))
+
+
+# ---------------------------------------------------------------- printing commands
+
+
+@app.command()
+@handles_errors
+def overview(
+    data: DataArg = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = Format.table,
+    where: WhereOpt = None,
+    config: ConfigOpt = None,
+    color: ColorOpt = ColorMode.auto,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Overall statistics: customers, growth, churn, revenue, MRR, retention, NPS."""
+    from cxtui import views
+    from cxtui.render import make_console, render_object
+
+    analysis = load(data, as_of, where, config, no_cache, cache_dir)
+    obj = views.overview_object(analysis)
+    if format is Format.json:
+        emit_json(obj)
+        return
+    out = render_object(
+        obj,
+        views.KINDS,
+        format.value,
+        title=f"Overview — as of {analysis.ds.as_of}",
+        currency=analysis.ds.config.currency,
+    )
+    _print_any(out, color)
+
+
+def _print_any(out: Any, color: ColorMode) -> None:
+    from cxtui.render import make_console
+
+    if isinstance(out, str):
+        sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    else:
+        make_console(color.value).print(out)
+
+
+def _split_dims(by: str) -> list[str]:
+    return [d.strip() for d in by.split(",") if d.strip()]
+
+
+@app.command()
+@handles_errors
+def segments(
+    data: DataArg = None,
+    by: Annotated[
+        str,
+        typer.Option(
+            "--by",
+            help="Dimension(s), comma-separated for a cross-tab: revenue_tier, lifecycle, "
+            "rfm_segment, engagement, risk_band, or any customer column.",
+        ),
+    ] = "revenue_tier",
+    as_of: AsOfOpt = None,
+    format: FormatOpt = Format.table,
+    limit: LimitOpt = None,
+    where: WhereOpt = None,
+    config: ConfigOpt = None,
+    color: ColorOpt = ColorMode.auto,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Customers grouped by one or two dimensions."""
+    from cxtui import views
+
+    analysis = load(data, as_of, where, config, no_cache, cache_dir)
+    rt = views.segments_table(analysis, _split_dims(by), limit)
+    _emit_table(rt, format, color)
+
+
+def _emit_table(rt, format: Format, color: ColorMode) -> None:
+    if format is Format.json:
+        emit_json(_frame_records(rt.frame))
+    else:
+        emit(rt, format, color)
+
+
+@app.command()
+@handles_errors
+def top(
+    data: DataArg = None,
+    n: Annotated[int, typer.Option("-n", min=1, help="How many customers.")] = 10,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="revenue_12m | mrr | lifetime_revenue (default: revenue_12m with orders, else mrr).",
+        ),
+    ] = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = Format.table,
+    limit: LimitOpt = None,
+    where: WhereOpt = None,
+    config: ConfigOpt = None,
+    color: ColorOpt = ColorMode.auto,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """The top customers by revenue or MRR."""
+    from cxtui import views
+
+    analysis = load(data, as_of, where, config, no_cache, cache_dir)
+    rt = views.top_table(analysis, by, min(n, limit) if limit else n)
+    _emit_table(rt, format, color)
+
+
+@app.command()
+@handles_errors
+def churn(
+    data: DataArg = None,
+    window: Annotated[
+        str, typer.Option("--window", help="Window ending at as_of: 30d, 90d, 12m, 2y…")
+    ] = "12m",
+    trend: Annotated[
+        bool, typer.Option("--trend", help="Print the monthly churn trend instead of reasons.")
+    ] = False,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = Format.table,
+    limit: LimitOpt = None,
+    where: WhereOpt = None,
+    config: ConfigOpt = None,
+    color: ColorOpt = ColorMode.auto,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Churned customers by reason with lost MRR and revenue (or --trend by month)."""
+    from cxtui import views
+    from cxtui.errors import CxError
+    from cxtui.metrics.periods import parse_window
+
+    try:
+        days = parse_window(window)
+    except ValueError as exc:
+        raise CxError(f"--window: {exc}") from None
+    analysis = load(data, as_of, where, config, no_cache, cache_dir)
+    rt = views.churn_trend_table(analysis) if trend else views.churn_table(analysis, days, window)
+    if limit:
+        rt.frame = rt.frame.head(limit)
+    _emit_table(rt, format, color)
+
+
+@app.command("at-risk")
+@handles_errors
+def at_risk(
+    data: DataArg = None,
+    n: Annotated[int, typer.Option("-n", min=1, help="How many accounts.")] = 20,
+    min_score: Annotated[
+        float, typer.Option("--min-score", min=0, max=100, help="Lowest risk score shown.")
+    ] = 25,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="JSON: an object {rows, summary} with MRR at risk.")
+    ] = False,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = Format.table,
+    limit: LimitOpt = None,
+    where: WhereOpt = None,
+    config: ConfigOpt = None,
+    color: ColorOpt = ColorMode.auto,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Active accounts by risk score, with the signals behind each score."""
+    from cxtui import views
+
+    analysis = load(data, as_of, where, config, no_cache, cache_dir)
+    rt, totals = views.at_risk_table(analysis, min(n, limit) if limit else n, min_score)
+    if format is Format.json and summary:
+        emit_json({"rows": _frame_records(rt.frame), "summary": {**totals, "min_score": min_score}})
+        return
+    _emit_table(rt, format, color)
+
+
+@app.command()
+@handles_errors
+def retention(
+    data: DataArg = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Also break retention down by this dimension.")
+    ] = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = Format.table,
+    limit: LimitOpt = None,
+    where: WhereOpt = None,
+    config: ConfigOpt = None,
+    color: ColorOpt = ColorMode.auto,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Net and gross revenue retention over the last 12 months (monthly MRR)."""
+    from cxtui import views
+    from cxtui.render import render_object
+
+    analysis = load(data, as_of, where, config, no_cache, cache_dir)
+    result = views.retention_result(analysis, by)
+    seg_frame = result.segments.frame if result.segments is not None else None
+    if seg_frame is not None and limit:
+        seg_frame = seg_frame.head(limit)
+        result.segments.frame = seg_frame
+    if format is Format.json:
+        emit_json(
+            {
+                **result.header,
+                "overall": result.overall,
+                "segments": _frame_records(seg_frame) if seg_frame is not None else [],
+            }
+        )
+        return
+    h = result.header
+    title = f"Retention {h['start_month']:%Y-%m} → {h['end_month']:%Y-%m} — as of {h['as_of']}"
+    _print_any(
+        render_object(
+            result.overall, views.KINDS, format.value, title, analysis.ds.config.currency
+        ),
+        color,
+    )
+    if result.segments is not None:
+        emit(result.segments, format, color)
+
+
+@app.command()
+@handles_errors
+def account(
+    data_or_id: Annotated[
+        str, typer.Argument(metavar="[DATA] ID", help="Dataset folder (optional) and customer id.")
+    ],
+    customer_id: Annotated[str | None, typer.Argument(hidden=True)] = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = Format.table,
+    where: WhereOpt = None,
+    config: ConfigOpt = None,
+    color: ColorOpt = ColorMode.auto,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """One account in full: profile, KPIs, risk signals, history and next actions."""
+    from cxtui import views
+    from cxtui.render.account import account_json, account_renderables, account_markdown
+
+    data, cid = (data_or_id, customer_id) if customer_id is not None else (None, data_or_id)
+    analysis = load(data, as_of, where, config, no_cache, cache_dir)
+    result = views.account_result(analysis, cid)
+    if format is Format.json:
+        emit_json(account_json(result))
+    elif format is Format.markdown:
+        sys.stdout.write(account_markdown(result, analysis.ds.config.currency))
+    elif format is Format.csv:
+        from cxtui.errors import CxError
+
+        raise CxError("account has no CSV form; fix: use --format json, markdown or table")
+    else:
+        from cxtui.render import make_console
+
+        console = make_console(color.value)
+        for part in account_renderables(result, analysis.ds.config.currency, console.width):
+            console.print(part)
+
+
+@app.command()
+@handles_errors
+def report(
+    data: DataArg = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = Format.table,
+    where: WhereOpt = None,
+    config: ConfigOpt = None,
+    color: ColorOpt = ColorMode.auto,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Every pane in one readable document, like a monthly customer report."""
+    from cxtui.errors import CxError
+    from cxtui.report import build_report, report_json, report_markdown, report_renderables
+
+    if format is Format.csv:
+        raise CxError("report has no CSV form; fix: use --format table, markdown or json")
+    analysis = load(data, as_of, where, config, no_cache, cache_dir)
+    rep = build_report(analysis)
+    if format is Format.json:
+        emit_json(report_json(rep))
+    elif format is Format.markdown:
+        sys.stdout.write(report_markdown(rep))
+    else:
+        from cxtui.render import make_console
+
+        console = make_console(color.value)
+        for part in report_renderables(rep, console.width):
+            console.print(part)
+
+
+@app.command()
+@handles_errors
+def validate(
+    data: DataArg = None,
+    as_of: AsOfOpt = None,
+    format: FormatOpt = Format.table,
+    config: ConfigOpt = None,
+    color: ColorOpt = ColorMode.auto,
+) -> None:
+    """Check schema and data quality; exit 1 when an error is found, 0 with warnings only."""
+    from cxtui.data.validate import findings_table, validate_dataset
+
+    findings = validate_dataset(resolve_data(data), config, parse_as_of(as_of))
+    rt = findings_table(findings)
+    _emit_table(rt, format, color)
+    if any(f.level == "error" for f in findings):
+        raise typer.Exit(1)
+
+
+@app.command()
+@handles_errors
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the dataset into.")],
+    customers: Annotated[
+        int, typer.Option("--customers", min=10, help="Number of customers.")
+    ] = 12_458,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 7,
+    force: Annotated[
+        bool, typer.Option("--force", help="Write into a folder that already holds tables.")
+    ] = False,
+) -> None:
+    """Write a deterministic synthetic dataset (every table of the data contract)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from cxtui.demo import generate_demo
+    from cxtui.errors import CxError
+
+    if out.exists() and any(out.glob("*.parquet")) and not force:
+        raise CxError(f"{out}: already holds Parquet files; fix: choose another --out or --force")
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        transient=False,
+        disable=not sys.stderr.isatty(),
+        console=__import__("rich.console").console.Console(stderr=True),
+    ) as progress:
+        task = progress.add_task(f"{customers:,} customers", total=1.0)
+
+        def report_progress(stage: str, done: float) -> None:
+            progress.update(task, completed=done, description=stage)
+
+        rows = generate_demo(out, customers, seed=seed, progress=report_progress)
+    summary = ", ".join(f"{t} {n:,}" for t, n in rows.items())
+    sys.stderr.write(f"wrote {out}: {summary}\n")
+
+
+@app.command(hidden=True)
+@handles_errors
+def tui(
+    data: DataArg = None,
+    as_of: AsOfOpt = None,
+    where: WhereOpt = None,
+    config: ConfigOpt = None,
+    no_cache: NoCacheOpt = False,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Open the interactive explorer (also: `cxtui [DATA]`)."""
+    from cxtui.tui.app import run_app
+
+    run_app(
+        resolve_data(data),
+        config=config,
+        as_of=parse_as_of(as_of),
+        where=where,
+        cache_dir=cache_dir,
+        use_cache=not no_cache,
+    )
+
+
+COMMANDS = {
+    "overview",
+    "segments",
+    "top",
+    "churn",
+    "at-risk",
+    "retention",
+    "account",
+    "report",
+    "validate",
+    "demo",
+    "tui",
+}
+
+
+def main() -> None:
+    """Entry point: `cxtui [DATA] [options]` without a command opens the TUI."""
+    argv = sys.argv[1:]
+    first = next((a for a in argv if not a.startswith("-")), None)
+    wants_help = any(a in ("-h", "--help", "--version") for a in argv)
+    if first not in COMMANDS and not (wants_help and first is None):
+        argv = ["tui", *argv]
+    app(args=argv, prog_name="cxtui")
+
+
+if __name__ == "__main__":
+    main()

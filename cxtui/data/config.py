@@ -1,0 +1,293 @@
+"""`cxtui.toml`: where each table lives, how its columns map, and metric settings.
+
+The format is documented with worked examples in ``docs/config.md``. Every key is
+checked: an unknown key or a bad value is a one-line :class:`CxError` that names
+the key and the fix.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cxtui.errors import CxError
+
+TABLE_NAMES = ("customers", "orders", "monthly", "events", "feedback", "spend")
+
+RISK_SIGNALS = (
+    "login_decline",
+    "ticket_spike",
+    "nps_drop",
+    "usage_decline",
+    "order_gap",
+    "detractor",
+    "renewal_due",
+    "payment_issue",
+)
+
+DEFAULT_RISK_WEIGHTS = {
+    "login_decline": 25.0,
+    "ticket_spike": 20.0,
+    "nps_drop": 20.0,
+    "usage_decline": 15.0,
+    "order_gap": 20.0,
+    "detractor": 15.0,
+    "renewal_due": 10.0,
+    "payment_issue": 10.0,
+}
+
+# Thresholds of SPEC §2 "Risk score"; names say what each one bounds.
+DEFAULT_RISK_THRESHOLDS = {
+    "login_decline_change": -0.30,  # fires when change <= this
+    "login_decline_full": 0.60,  # strength 1 at this decline
+    "ticket_spike_ratio": 1.5,  # mean_R >= ratio x mean_P
+    "ticket_spike_min_increase": 1.0,  # and mean_R - mean_P >= this
+    "ticket_spike_full": 2.0,  # strength = (ratio - 1) / this
+    "nps_drop_delta": -10.0,  # fires when delta <= this
+    "nps_drop_full": 40.0,  # strength 1 at this drop
+    "usage_decline_change": -0.20,
+    "usage_decline_full": 0.50,
+    "order_gap_days": 90.0,
+    "order_gap_min_orders": 2.0,
+    "order_gap_full_days": 180.0,
+    "detractor_max_score": 6.0,
+    "renewal_due_days": 90.0,
+    "at_risk_score": 60.0,  # lifecycle "At Risk", at_risk_customers, risk_band High
+    "medium_risk_score": 30.0,  # risk_band Medium
+}
+
+
+@dataclass(frozen=True)
+class TableMapping:
+    """Where one table comes from and how its columns map onto canonical names."""
+
+    path: str | None = None  # file, folder or glob, relative to the dataset folder
+    format: str | None = None  # "parquet" | "csv"; inferred from the extension
+    columns: dict[str, str] = field(default_factory=dict)  # canonical -> source column
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)  # canonical -> {raw: value}
+    csv_separator: str = ","
+
+
+@dataclass(frozen=True)
+class BinnedDimension:
+    """A user-defined dimension: a numeric column cut into labelled bins.
+
+    ``edges`` are left-closed bin starts. With one label per edge, values below
+    the first edge get no label (null); with one label more than edges, the first
+    label covers everything below the first edge.
+    """
+
+    name: str
+    column: str
+    edges: tuple[float, ...]
+    labels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Config:
+    tables: dict[str, TableMapping] = field(default_factory=dict)
+    source: Path | None = None
+    currency: str = "$"
+    inactive_after_days: int = 365
+    tier_enterprise: float = 50_000.0
+    tier_smb: float = 5_000.0
+    engagement_low: float = 15.0  # Low < this
+    engagement_high: float = 30.0  # High > this
+    risk_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RISK_WEIGHTS))
+    risk_thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RISK_THRESHOLDS))
+    payment_event_types: tuple[str, ...] = ("payment_failed",)
+    dimensions: dict[str, BinnedDimension] = field(default_factory=dict)
+
+    def fingerprint(self) -> str:
+        """A stable text form, part of the facts cache key."""
+        return repr(
+            (
+                sorted((k, repr(v)) for k, v in self.tables.items()),
+                self.currency,
+                self.inactive_after_days,
+                self.tier_enterprise,
+                self.tier_smb,
+                self.engagement_low,
+                self.engagement_high,
+                sorted(self.risk_weights.items()),
+                sorted(self.risk_thresholds.items()),
+                self.payment_event_types,
+                sorted((k, repr(v)) for k, v in self.dimensions.items()),
+            )
+        )
+
+
+_TOP_KEYS = {"tables", "settings", "tiers", "engagement", "risk", "dimensions"}
+_TABLE_KEYS = {"path", "format", "columns", "values", "separator"}
+
+
+def _fail(where: Path, key: str, problem: str, fix: str) -> CxError:
+    return CxError(f"{where}: [{key}] {problem}; fix: {fix}")
+
+
+def _number(where: Path, key: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _fail(where, key, f"expected a number, got {value!r}", f"write e.g. {key} = 10")
+    return float(value)
+
+
+def _check_keys(where: Path, section: str, got: dict, allowed: set[str] | tuple[str, ...]) -> None:
+    unknown = sorted(set(got) - set(allowed))
+    if unknown:
+        raise _fail(
+            where,
+            section,
+            f"unknown key {unknown[0]!r}",
+            f"use one of {', '.join(sorted(allowed))}",
+        )
+
+
+def _table(where: Path, name: str, raw: Any) -> TableMapping:
+    key = f"tables.{name}"
+    if isinstance(raw, str):  # shorthand: tables.orders = "sales.csv"
+        return TableMapping(path=raw)
+    if not isinstance(raw, dict):
+        raise _fail(where, key, "expected a table or a path", f'write [{key}] path = "file.csv"')
+    _check_keys(where, key, raw, _TABLE_KEYS)
+    path = raw.get("path")
+    if path is not None and not isinstance(path, str):
+        raise _fail(where, f"{key}.path", "expected a text path", 'write path = "file.parquet"')
+    fmt = raw.get("format")
+    if fmt is not None and fmt not in ("parquet", "csv"):
+        raise _fail(where, f"{key}.format", f"unknown format {fmt!r}", 'use "parquet" or "csv"')
+    columns = raw.get("columns", {})
+    if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
+        raise _fail(
+            where,
+            f"{key}.columns",
+            'expected canonical = "source column" pairs',
+            'write customer_id = "user_id"',
+        )
+    values = raw.get("values", {})
+    if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
+        raise _fail(
+            where,
+            f"{key}.values",
+            "expected one sub-table per column",
+            f'write [{key}.values.is_active] "Yes" = true',
+        )
+    sep = raw.get("separator", ",")
+    if not isinstance(sep, str) or len(sep) != 1:
+        raise _fail(where, f"{key}.separator", f"expected one character, got {sep!r}", 'use ";"')
+    return TableMapping(
+        path=path, format=fmt, columns=dict(columns), values=dict(values), csv_separator=sep
+    )
+
+
+def _dimension(where: Path, name: str, raw: Any) -> BinnedDimension:
+    key = f"dimensions.{name}"
+    if not isinstance(raw, dict):
+        raise _fail(where, key, "expected a table", "give column, edges and labels")
+    _check_keys(where, key, raw, {"column", "edges", "labels"})
+    column = raw.get("column")
+    edges = raw.get("edges")
+    labels = raw.get("labels")
+    if not isinstance(column, str):
+        raise _fail(where, f"{key}.column", "missing or not text", 'write column = "mrr"')
+    if not isinstance(edges, list) or not edges:
+        raise _fail(where, f"{key}.edges", "expected a list of numbers", "write edges = [1, 2, 6]")
+    nums = tuple(_number(where, f"{key}.edges", e) for e in edges)
+    if list(nums) != sorted(set(nums)):
+        raise _fail(where, f"{key}.edges", "edges must increase strictly", "sort them")
+    if (
+        not isinstance(labels, list)
+        or not all(isinstance(lbl, str) for lbl in labels)
+        or len(labels) not in (len(nums), len(nums) + 1)
+    ):
+        raise _fail(
+            where,
+            f"{key}.labels",
+            f"expected {len(nums)} or {len(nums) + 1} text labels",
+            "give one label per edge (or one more for values below the first edge)",
+        )
+    return BinnedDimension(name=name, column=column, edges=nums, labels=tuple(labels))
+
+
+def parse_config(where: Path, raw: dict[str, Any]) -> Config:
+    _check_keys(where, "top level", raw, _TOP_KEYS)
+    tables_raw = raw.get("tables", {})
+    if not isinstance(tables_raw, dict):
+        raise _fail(where, "tables", "expected a table", "write [tables.orders]")
+    _check_keys(where, "tables", tables_raw, TABLE_NAMES)
+    tables = {name: _table(where, name, v) for name, v in tables_raw.items()}
+
+    kwargs: dict[str, Any] = {"tables": tables, "source": where}
+    settings = raw.get("settings", {})
+    _check_keys(where, "settings", settings, {"currency", "inactive_after_days"})
+    if "currency" in settings:
+        if not isinstance(settings["currency"], str):
+            raise _fail(where, "settings.currency", "expected text", 'write currency = "€"')
+        kwargs["currency"] = settings["currency"]
+    if "inactive_after_days" in settings:
+        days = _number(where, "settings.inactive_after_days", settings["inactive_after_days"])
+        if days <= 0:
+            raise _fail(where, "settings.inactive_after_days", "must be positive", "e.g. 365")
+        kwargs["inactive_after_days"] = int(days)
+
+    tiers = raw.get("tiers", {})
+    _check_keys(where, "tiers", tiers, {"enterprise", "smb"})
+    if "enterprise" in tiers:
+        kwargs["tier_enterprise"] = _number(where, "tiers.enterprise", tiers["enterprise"])
+    if "smb" in tiers:
+        kwargs["tier_smb"] = _number(where, "tiers.smb", tiers["smb"])
+
+    engagement = raw.get("engagement", {})
+    _check_keys(where, "engagement", engagement, {"low", "high"})
+    if "low" in engagement:
+        kwargs["engagement_low"] = _number(where, "engagement.low", engagement["low"])
+    if "high" in engagement:
+        kwargs["engagement_high"] = _number(where, "engagement.high", engagement["high"])
+
+    risk = raw.get("risk", {})
+    _check_keys(where, "risk", risk, {"weights", "thresholds", "payment_event_types"})
+    weights = dict(DEFAULT_RISK_WEIGHTS)
+    w_raw = risk.get("weights", {})
+    _check_keys(where, "risk.weights", w_raw, RISK_SIGNALS)
+    for k, v in w_raw.items():
+        weights[k] = _number(where, f"risk.weights.{k}", v)
+    thresholds = dict(DEFAULT_RISK_THRESHOLDS)
+    t_raw = risk.get("thresholds", {})
+    _check_keys(where, "risk.thresholds", t_raw, tuple(DEFAULT_RISK_THRESHOLDS))
+    for k, v in t_raw.items():
+        thresholds[k] = _number(where, f"risk.thresholds.{k}", v)
+    kwargs["risk_weights"] = weights
+    kwargs["risk_thresholds"] = thresholds
+    if "payment_event_types" in risk:
+        pet = risk["payment_event_types"]
+        if not isinstance(pet, list) or not all(isinstance(x, str) for x in pet):
+            raise _fail(
+                where,
+                "risk.payment_event_types",
+                "expected a list of text",
+                'write payment_event_types = ["payment_failed"]',
+            )
+        kwargs["payment_event_types"] = tuple(pet)
+
+    dims_raw = raw.get("dimensions", {})
+    if not isinstance(dims_raw, dict):
+        raise _fail(where, "dimensions", "expected a table", "write [dimensions.NAME]")
+    kwargs["dimensions"] = {n: _dimension(where, n, v) for n, v in dims_raw.items()}
+    return Config(**kwargs)
+
+
+def load_config(root: Path, config_file: Path | None = None) -> Config:
+    """Read ``config_file``, else ``root/cxtui.toml``, else return the defaults."""
+    path = config_file if config_file is not None else root / "cxtui.toml"
+    if config_file is None and not path.is_file():
+        return Config()
+    if not path.is_file():
+        raise CxError(f"{path}: config file not found; fix: check the --config path")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CxError(f"{path}: cannot read config ({exc}); fix: check the file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CxError(f"{path}: not valid TOML ({exc}); fix: correct the syntax") from None
+    return parse_config(path, raw)

@@ -1,0 +1,535 @@
+"""Open a dataset folder: find each table's files, scan them lazily, map columns
+onto canonical names and types, resolve as_of.
+
+This module and :mod:`cxtui.data.validate` are the only code that reads input
+files; nothing here ever writes to them.
+"""
+
+from __future__ import annotations
+
+import glob as globlib
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from cxtui.data.config import Config, TableMapping, load_config
+from cxtui.data.schema import DATE_COLUMN, KEEP_EXTRA_COLUMNS, SCHEMA, Column
+from cxtui.errors import CxError
+
+_TRUE = {"true", "t", "yes", "y", "1", "active"}
+_FALSE = {"false", "f", "no", "n", "0", "inactive", "churned"}
+
+
+@dataclass
+class Dataset:
+    """A dataset's tables as canonical LazyFrames plus what was learnt opening them."""
+
+    root: Path
+    config: Config
+    tables: dict[str, pl.LazyFrame]
+    sources: dict[str, list[Path]]
+    row_counts: dict[str, int]
+    max_dates: dict[str, date | None]
+    customers_derived: bool
+    as_of: date
+    as_of_given: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def has(self, table: str) -> bool:
+        return table in self.tables
+
+    def columns(self, table: str) -> list[str]:
+        return self.tables[table].collect_schema().names() if table in self.tables else []
+
+    def has_column(self, table: str, column: str) -> bool:
+        return column in self.columns(table)
+
+    def scan(self, table: str) -> pl.LazyFrame:
+        """The table with every row dated after as_of removed (SPEC §1)."""
+        lf = self.tables[table]
+        date_col = DATE_COLUMN.get(table)
+        if date_col is None:
+            return lf
+        limit = self.as_of.replace(day=1) if table in ("monthly", "spend") else self.as_of
+        return lf.filter(pl.col(date_col) <= limit)
+
+
+# ---------------------------------------------------------------- locating files
+
+
+def _expand(root: Path, pattern: str) -> list[Path]:
+    path = Path(pattern).expanduser()
+    if not path.is_absolute():
+        path = root / path
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix in (".parquet", ".csv", ".pq"))
+        return [p for p in files if not any(part.startswith((".", "_")) for part in p.parts[-1:])]
+    if any(ch in pattern for ch in "*?["):
+        return sorted(Path(p) for p in globlib.glob(str(path), recursive=True) if Path(p).is_file())
+    return [path] if path.exists() else []
+
+
+def _find_sources(root: Path, table: str, mapping: TableMapping | None) -> list[Path]:
+    if mapping is not None and mapping.path is not None:
+        files = _expand(root, mapping.path)
+        if not files:
+            raise CxError(
+                f"{root}: table {table}: path {mapping.path!r} in the config matches no file; "
+                f"fix: correct [tables.{table}] path"
+            )
+        return files
+    for candidate in (f"{table}.parquet", table, f"{table}.csv"):
+        p = root / candidate
+        if p.exists():
+            files = _expand(root, candidate)
+            if not files:
+                raise CxError(
+                    f"{p}: table {table}: folder holds no .parquet or .csv files; "
+                    "fix: add the files or remove the folder"
+                )
+            return files
+    return []
+
+
+def _file_format(files: list[Path], mapping: TableMapping | None) -> str:
+    if mapping is not None and mapping.format is not None:
+        return mapping.format
+    suffixes = {p.suffix.lower() for p in files}
+    if suffixes <= {".csv", ".tsv", ".txt"}:
+        return "csv"
+    if suffixes <= {".parquet", ".pq"}:
+        return "parquet"
+    raise CxError(
+        f"{files[0].parent}: mixed or unknown file types {sorted(suffixes)}; "
+        'fix: set [tables.NAME] format = "parquet" or "csv" in cxtui.toml'
+    )
+
+
+def _check_readable(files: list[Path], table: str) -> None:
+    for p in files:
+        try:
+            with p.open("rb") as fh:
+                fh.read(1)
+        except OSError as exc:
+            raise CxError(
+                f"{p}: table {table}: cannot read file ({exc.strerror}); "
+                "fix: check the path and its permissions"
+            ) from None
+
+
+def _scan_raw(
+    table: str, files: list[Path], fmt: str, mapping: TableMapping | None
+) -> pl.LazyFrame:
+    _check_readable(files, table)
+    if fmt == "parquet":
+        for p in files:  # a file that is not Parquet is named here, not deep in a query
+            with p.open("rb") as fh:
+                head = fh.read(4)
+                try:
+                    fh.seek(-4, 2)
+                except OSError:
+                    fh.seek(0)
+                tail = fh.read(4)
+            if head != b"PAR1" or tail != b"PAR1":
+                raise CxError(
+                    f"{p}: table {table}: not a Parquet file (or truncated); "
+                    "fix: re-export it as Parquet, or map a CSV with "
+                    f'[tables.{table}] format = "csv"'
+                )
+        hive = any(p.parent != files[0].parent or "=" in p.parent.name for p in files)
+        try:
+            lf = pl.scan_parquet(
+                files,
+                hive_partitioning=hive,
+                missing_columns="insert",
+                extra_columns="ignore",
+            )
+            lf.collect_schema()
+        except Exception as exc:  # polars raises several types for bad files
+            raise CxError(
+                f"{files[0]}: table {table}: cannot read Parquet ({_short(exc)}); "
+                "fix: re-export the file"
+            ) from None
+        return lf
+    # CSV: canonical string columns are read as text so ids like "007" stay intact;
+    # the rest is typed by our own converters below.
+    source_names = _source_names(table, mapping)
+    try:
+        header = pl.scan_csv(files[0], separator=_sep(mapping), n_rows=0).collect_schema()
+        overrides = {src: pl.String for src in header.names() if src in source_names.values()}
+        lf = pl.scan_csv(
+            files,
+            separator=_sep(mapping),
+            schema_overrides=overrides,
+            infer_schema_length=None,
+            missing_columns="insert",
+        )
+        lf.collect_schema()
+    except Exception as exc:
+        raise CxError(
+            f"{files[0]}: table {table}: cannot read CSV ({_short(exc)}); "
+            "fix: check the file's encoding (UTF-8) and separator ([tables.NAME] separator)"
+        ) from None
+    return lf
+
+
+def _sep(mapping: TableMapping | None) -> str:
+    return mapping.csv_separator if mapping is not None else ","
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def _source_names(table: str, mapping: TableMapping | None) -> dict[str, str]:
+    """canonical name -> source column name."""
+    renames = mapping.columns if mapping is not None else {}
+    return {name: renames.get(name, name) for name in SCHEMA[table]}
+
+
+# ---------------------------------------------------------------- typing columns
+
+
+def _convert(expr: pl.Expr, dtype: pl.DataType, col: Column) -> pl.Expr:
+    """Canonical typing of one column; unparseable values become null (and are
+    counted by the probe so they can be reported)."""
+    if col.kind == "str":
+        return expr.cast(pl.String)
+    if col.kind == "float":
+        if dtype == pl.String:
+            return expr.str.strip_chars().cast(pl.Float64, strict=False)
+        if dtype == pl.Boolean:
+            return expr.cast(pl.Float64)
+        return expr.cast(pl.Float64, strict=False)
+    if col.kind == "bool":
+        if dtype == pl.Boolean:
+            return expr
+        if dtype == pl.String:
+            low = expr.str.strip_chars().str.to_lowercase()
+            return (
+                pl.when(low.is_in(list(_TRUE)))
+                .then(True)
+                .when(low.is_in(list(_FALSE)))
+                .then(False)
+                .otherwise(None)
+            )
+        return expr.cast(pl.Float64, strict=False) != 0
+    # date
+    if dtype == pl.Date:
+        return expr
+    if isinstance(dtype, pl.Datetime):
+        return expr.dt.date()
+    if dtype == pl.String:
+        s = expr.str.strip_chars()
+        return pl.coalesce(
+            s.str.to_date("%Y-%m-%d", strict=False),
+            s.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False),
+            s.str.to_date(strict=False),
+            s.str.to_datetime(strict=False).dt.date(),
+        )
+    return pl.lit(None, dtype=pl.Date)  # numbers are not dates: reported by the probe
+
+
+def _value_map(expr: pl.Expr, mapping: dict[str, Any]) -> pl.Expr:
+    old = [str(k) for k in mapping]
+    new = [str(v).lower() if isinstance(v, bool) else str(v) for v in mapping.values()]
+    return expr.cast(pl.String).replace(old, new)
+
+
+def _type_ok(dtype: pl.DataType, col: Column) -> bool:
+    if col.kind == "date":
+        return dtype in (pl.Date, pl.String, pl.Null) or isinstance(dtype, pl.Datetime)
+    if col.kind == "float":
+        return dtype.is_numeric() or dtype in (pl.String, pl.Null, pl.Boolean)
+    return True
+
+
+@dataclass
+class _Prepared:
+    raw: pl.LazyFrame
+    frame: pl.LazyFrame
+    probes: list[tuple[str, str, pl.Expr, pl.Expr]]  # (canonical, source, bad-count, example)
+
+
+def _normalise(
+    table: str, raw: pl.LazyFrame, mapping: TableMapping | None, where: Path
+) -> _Prepared:
+    schema = raw.collect_schema()
+    names = _source_names(table, mapping)
+    values = mapping.values if mapping is not None else {}
+    exprs: list[pl.Expr] = []
+    probes: list[tuple[str, str, pl.Expr, pl.Expr]] = []
+    used: set[str] = set()
+    for canon, col in SCHEMA[table].items():
+        src = names[canon]
+        if src not in schema:
+            if col.required:
+                hint = f'[tables.{table}.columns] {canon} = "<your column>"'
+                have = ", ".join(schema.names()[:12])
+                raise CxError(
+                    f"{where}: table {table}: required column {canon!r} is missing "
+                    f"(columns: {have}); fix: rename it or map it in cxtui.toml with {hint}"
+                )
+            continue
+        used.add(src)
+        dtype = schema[src]
+        if not _type_ok(dtype, col):
+            raise CxError(
+                f"{where}: table {table}: column {src!r} has type {dtype}, expected {col.kind}; "
+                f"fix: export {canon} as {col.kind} "
+                f"or map another column in [tables.{table}.columns]"
+            )
+        source = pl.col(src)
+        if canon in values:
+            source = _value_map(source, values[canon])
+            dtype = pl.String
+        converted = _convert(source, dtype, col)
+        if dtype == pl.String and col.kind != "str":
+            text = source.cast(pl.String).str.strip_chars()
+            bad = text.is_not_null() & (text != "") & converted.is_null()
+            probes.append((canon, src, bad.sum(), text.filter(bad).first()))
+        if col.kind == "float":
+            # NaN / inf are excluded (null) and reported, never summed.
+            bad_num = converted.is_nan() | converted.is_infinite()
+            probes.append((canon, src, bad_num.sum(), converted.filter(bad_num).first()))
+            converted = pl.when(bad_num).then(None).otherwise(converted)
+        exprs.append(converted.alias(canon))
+    # Renames onto non-canonical names: customer attributes (e.g. owner) carried on
+    # monthly rows, or extra customer columns; other tables have no such columns.
+    extra_renames = {k: v for k, v in (mapping.columns if mapping else {}).items()
+                     if k not in SCHEMA[table]}
+    for canon, src in extra_renames.items():
+        if table not in KEEP_EXTRA_COLUMNS:
+            raise CxError(
+                f"{where}: [tables.{table}.columns] unknown column {canon!r}; fix: use one of "
+                + ", ".join(SCHEMA[table])
+            )
+        if src not in schema:
+            raise CxError(
+                f"{where}: table {table}: column {src!r} (mapped to {canon!r}) not found; "
+                f"fix: correct [tables.{table}.columns] {canon}"
+            )
+    if table in KEEP_EXTRA_COLUMNS:
+        canon_names = set(SCHEMA[table])
+        renamed_from = {v: k for k, v in extra_renames.items()}
+        for src in schema.names():
+            if src in used or src in canon_names:
+                continue
+            if src in renamed_from:
+                exprs.append(pl.col(src).alias(renamed_from[src]))
+            elif src not in renamed_from.values():
+                exprs.append(pl.col(src))
+    frame = raw.select(exprs)
+    if table == "monthly":
+        frame = frame.with_columns(pl.col("month").dt.month_start())
+    if "customer_id" in SCHEMA[table]:
+        frame = frame.with_columns(pl.col("customer_id").str.strip_chars())
+    return _Prepared(raw, frame, probes)
+
+
+# ---------------------------------------------------------------- the dataset
+
+
+def _probe(table: str, prepared: _Prepared, where: Path) -> tuple[int, date | None, list[str]]:
+    """One pass per table: row count, latest date, and values that failed to parse."""
+    aggs: list[pl.Expr] = [pl.len().alias("__rows")]
+    for i, (_, _, bad, example) in enumerate(prepared.probes):
+        aggs += [bad.alias(f"__bad{i}"), example.cast(pl.String).alias(f"__ex{i}")]
+    date_col = DATE_COLUMN.get(table)
+    try:
+        stats = prepared.raw.select(aggs).collect()
+        max_date = None
+        if date_col is not None:
+            max_date = prepared.frame.select(pl.col(date_col).max()).collect().item()
+    except Exception as exc:
+        raise CxError(
+            f"{where}: table {table}: cannot read data ({_short(exc)}); "
+            "fix: re-export the file (it may be truncated or corrupt)"
+        ) from None
+    notes: list[str] = []
+    for i, (canon, src, _, _) in enumerate(prepared.probes):
+        n_bad = stats[f"__bad{i}"][0]
+        if n_bad:
+            example = stats[f"__ex{i}"][0]
+            kind = SCHEMA[table][canon].kind
+            if kind == "float" and example is not None and _is_nonfinite(example):
+                notes.append(f"table {table}: {n_bad} non-finite value(s) in {src!r} are excluded")
+                continue
+            raise CxError(
+                f"{where}: table {table}: column {src!r} ({canon}) has {n_bad} value(s) that are "
+                f"not {_kind_word(kind)}, e.g. {example!r}; fix: clean the column"
+                + (
+                    f" or map text values in [tables.{table}.values.{canon}]"
+                    if kind == "bool"
+                    else " (plain numbers, ISO dates YYYY-MM-DD)"
+                )
+            )
+    return stats["__rows"][0], max_date, notes
+
+
+def _is_nonfinite(text: str) -> bool:
+    try:
+        return not math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _kind_word(kind: str) -> str:
+    return {"float": "numbers", "date": "dates", "bool": "true/false"}.get(kind, kind)
+
+
+@dataclass
+class LoadedTable:
+    frame: pl.LazyFrame
+    raw: pl.LazyFrame
+    files: list[Path]
+    where: Path
+    rows: int
+    max_date: date | None
+    notes: list[str]
+
+
+def load_table(root: Path, config: Config, table: str) -> LoadedTable | None:
+    """Find, scan, type-check and probe one table; None when the dataset lacks it."""
+    mapping = config.tables.get(table)
+    files = _find_sources(root, table, mapping)
+    if not files:
+        return None
+    fmt = _file_format(files, mapping)
+    raw = _scan_raw(table, files, fmt, mapping)
+    where = files[0] if len(files) == 1 else files[0].parent
+    prepared = _normalise(table, raw, mapping, where)
+    rows, max_date, notes = _probe(table, prepared, where)
+    if rows == 0:
+        raise CxError(
+            f"{where}: table {table} has no rows; fix: export the data again, "
+            "or remove the file so the table counts as absent"
+        )
+    return LoadedTable(prepared.frame, raw, files, where, rows, max_date, notes)
+
+
+def _derive_customers(tables: dict[str, pl.LazyFrame], as_of: date) -> pl.LazyFrame:
+    """SPEC §1: one row per id in orders, monthly, events, feedback; attributes
+    from each id's latest monthly row up to as_of."""
+    ids = [
+        tables[t].select("customer_id")
+        for t in ("orders", "monthly", "events", "feedback")
+        if t in tables
+    ]
+    all_ids = pl.concat(ids).unique().filter(pl.col("customer_id").is_not_null())
+    if "monthly" not in tables:
+        return all_ids.with_columns(pl.col("customer_id").alias("name"))
+    monthly = tables["monthly"]
+    attrs = [c for c in monthly.collect_schema().names() if c not in _MONTHLY_NOT_ATTRS]
+    latest = (
+        monthly.filter(pl.col("month") <= as_of)
+        .sort("month")
+        .group_by("customer_id")
+        .agg(pl.col(c).last() for c in attrs)
+    )
+    out = all_ids.join(latest, on="customer_id", how="left")
+    if "name" not in attrs:
+        out = out.with_columns(pl.col("customer_id").alias("name"))
+    return out
+
+
+_MONTHLY_NOT_ATTRS = {
+    "customer_id",
+    "month",
+    "mrr",
+    "logins",
+    "features_used",
+    "support_tickets",
+    "nps",
+    "status",
+}
+
+
+def resolve_as_of(max_dates: dict[str, date | None]) -> date | None:
+    """The latest date found in the data (SPEC §1); monthly counts to its month's end."""
+    candidates: list[date] = []
+    for table, d in max_dates.items():
+        if d is None:
+            continue
+        if table in ("monthly",):
+            nxt = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
+            d = nxt - timedelta(days=1)
+        candidates.append(d)
+    return max(candidates) if candidates else None
+
+
+def open_dataset(
+    path: str | Path,
+    config_file: str | Path | None = None,
+    as_of: date | None = None,
+) -> Dataset:
+    root = Path(path).expanduser()
+    if not root.exists():
+        raise CxError(f"{root}: dataset folder not found; fix: give a folder of Parquet files")
+    if not root.is_dir():
+        raise CxError(
+            f"{root}: not a folder; fix: give the folder that holds the tables "
+            "(or map a single file in a cxtui.toml, see docs/config.md)"
+        )
+    config = load_config(root, Path(config_file).expanduser() if config_file else None)
+
+    tables: dict[str, pl.LazyFrame] = {}
+    sources: dict[str, list[Path]] = {}
+    row_counts: dict[str, int] = {}
+    max_dates: dict[str, date | None] = {}
+    notes: list[str] = []
+    for table in SCHEMA:
+        loaded = load_table(root, config, table)
+        if loaded is None:
+            continue
+        tables[table] = loaded.frame
+        sources[table] = loaded.files
+        row_counts[table] = loaded.rows
+        max_dates[table] = loaded.max_date
+        notes += loaded.notes
+
+    if not ({"customers", "orders", "monthly"} & tables.keys()):
+        found = ", ".join(sorted(tables)) or "no tables"
+        raise CxError(
+            f"{root}: no customers, orders or monthly table found ({found}); "
+            "fix: add customers.parquet, orders.parquet or monthly.parquet, "
+            "or map your files in cxtui.toml (docs/config.md)"
+        )
+
+    if "customers" in tables:
+        cust = tables["customers"]
+        extra = cust.select(
+            pl.col(c).max().alias(c)
+            for c in ("signup_date", "churn_date")
+            if c in cust.collect_schema().names()
+        ).collect()
+        for c in extra.columns:
+            max_dates[f"customers.{c}"] = extra[c][0]
+    resolved = as_of or resolve_as_of(max_dates)
+    if resolved is None:
+        raise CxError(f"{root}: no dates found to take as_of from; fix: pass --as-of YYYY-MM-DD")
+    customers_derived = "customers" not in tables
+    if customers_derived:
+        tables["customers"] = _derive_customers(tables, resolved)
+    if "customers" in tables and not customers_derived:
+        # Duplicate ids: the first row in file order is kept (validate reports them).
+        tables["customers"] = tables["customers"].unique(
+            subset="customer_id", keep="first", maintain_order=True
+        )
+    return Dataset(
+        root=root,
+        config=config,
+        tables=tables,
+        sources=sources,
+        row_counts=row_counts,
+        max_dates=max_dates,
+        customers_derived=customers_derived,
+        as_of=resolved,
+        as_of_given=as_of is not None,
+        notes=notes,
+    )

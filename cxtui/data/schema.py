@@ -1,0 +1,93 @@
+"""The canonical tables of SPEC §1: column names, kinds and which are required."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["str", "date", "float", "bool"]
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: Kind
+    required: bool = False
+
+
+def _cols(*spec: tuple[str, Kind] | tuple[str, Kind, bool]) -> dict[str, Column]:
+    return {s[0]: Column(s[0], s[1], bool(s[2]) if len(s) > 2 else False) for s in spec}
+
+
+SCHEMA: dict[str, dict[str, Column]] = {
+    "customers": _cols(
+        ("customer_id", "str", True),
+        ("name", "str"),
+        ("segment", "str"),
+        ("plan", "str"),
+        ("region", "str"),
+        ("country", "str"),
+        ("industry", "str"),
+        ("channel", "str"),
+        ("owner", "str"),
+        ("signup_date", "date"),
+        ("churn_date", "date"),
+        ("churn_reason", "str"),
+        ("is_active", "bool"),
+        ("annual_revenue", "float"),
+        ("renewal_date", "date"),
+    ),
+    "orders": _cols(
+        ("customer_id", "str", True),
+        ("order_date", "date", True),
+        ("amount", "float", True),
+        ("order_id", "str"),
+        ("quantity", "float"),
+    ),
+    "monthly": _cols(
+        ("customer_id", "str", True),
+        ("month", "date", True),
+        ("mrr", "float", True),
+        ("logins", "float"),
+        ("features_used", "float"),
+        ("support_tickets", "float"),
+        ("nps", "float"),
+        ("status", "str"),
+    ),
+    "events": _cols(
+        ("customer_id", "str", True),
+        ("ts", "date", True),
+        ("event_type", "str", True),
+        ("value", "float"),
+    ),
+    "feedback": _cols(
+        ("customer_id", "str", True),
+        ("date", "date", True),
+        ("score", "float", True),
+        ("csat", "float"),
+        ("comment", "str"),
+    ),
+    "spend": _cols(
+        ("month", "date", True),
+        ("channel", "str", True),
+        ("amount", "float", True),
+    ),
+}
+
+# Tables whose extra (non-canonical) columns are kept: customer attributes are
+# dimensions, and derived customers take attributes from the latest monthly row.
+KEEP_EXTRA_COLUMNS = frozenset({"customers", "monthly"})
+
+# Monthly columns that are metrics, not customer attributes.
+MONTHLY_METRICS = frozenset(
+    {"customer_id", "month", "mrr", "logins", "features_used", "support_tickets", "nps", "status"}
+)
+
+# The date column of each table that "nothing dated after as_of" applies to.
+DATE_COLUMN = {
+    "orders": "order_date",
+    "monthly": "month",
+    "events": "ts",
+    "feedback": "date",
+    "spend": "month",
+}

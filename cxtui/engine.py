@@ -1,0 +1,173 @@
+"""The one place that runs queries: opening an analysis, building (or loading)
+the per-customer facts, and collecting LazyFrames.
+
+CLI and TUI both go through :func:`open_analysis` and :func:`collect`, so engine
+and caching choices live here only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from cxtui import __version__
+from cxtui.data.load import Dataset, open_dataset
+from cxtui.errors import CxError
+from cxtui.metrics.facts import customer_facts
+from cxtui.metrics.scope import Scope
+
+Progress = Callable[[str], None]
+
+
+def collect(lf: pl.LazyFrame) -> pl.DataFrame:
+    """Collect one query; data errors surface as one-line CxErrors."""
+    try:
+        return lf.collect()
+    except CxError:
+        raise
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CxError(
+            f"query failed while reading the data ({first[:200]}); "
+            "fix: run `cxtui validate DATA` to find the bad file or column"
+        ) from None
+
+
+def collect_all(lfs: Iterable[pl.LazyFrame]) -> list[pl.DataFrame]:
+    lfs = list(lfs)
+    try:
+        return pl.collect_all(lfs)
+    except (pl.exceptions.PolarsError, OSError):
+        return [collect(lf) for lf in lfs]  # re-run one by one for a precise message
+
+
+# ---------------------------------------------------------------- facts cache
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "cxtui"
+
+
+def cache_key(ds: Dataset) -> str:
+    """Input files' paths, sizes and mtimes, the config, as_of and the version."""
+    h = hashlib.sha256()
+    h.update(__version__.encode())
+    h.update(str(ds.as_of).encode())
+    h.update(ds.config.fingerprint().encode())
+    for table in sorted(ds.sources):
+        for p in ds.sources[table]:
+            st = p.stat()
+            h.update(f"{table}|{p.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:32]
+
+
+def _warn(message: str) -> None:
+    print(f"cxtui: warning: {message}", file=sys.stderr)
+
+
+def _read_cache(path: Path) -> pl.DataFrame | None:
+    if not path.is_file():
+        return None
+    try:
+        return pl.read_parquet(path)
+    except Exception as exc:  # a corrupt or unreadable cache is only a lost speed-up
+        _warn(f"ignoring unreadable cache file {path} ({type(exc).__name__}); rebuilding")
+        return None
+
+
+def _write_cache(path: Path, df: pl.DataFrame) -> None:
+    """Atomic: write a temporary file beside the target, then rename over it."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".facts-", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        try:
+            df.write_parquet(tmp, compression="lz4", row_group_size=100_000, statistics=True)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError as exc:
+        _warn(f"cannot write the facts cache in {path.parent} ({exc.strerror}); continuing without")
+
+
+def build_facts(
+    ds: Dataset, cache_dir: Path | None = None, use_cache: bool = True
+) -> tuple[pl.DataFrame, bool]:
+    """The facts DataFrame, from the cache when it is fresh. Returns (facts, from_cache)."""
+    path = None
+    if use_cache:
+        path = (cache_dir or default_cache_dir()) / f"facts-{cache_key(ds)}.parquet"
+        cached = _read_cache(path)
+        if cached is not None:
+            return cached, True
+    facts = collect(customer_facts(ds)).sort("customer_id")
+    if path is not None:
+        _write_cache(path, facts)
+    return facts, False
+
+
+# ---------------------------------------------------------------- an open analysis
+
+
+@dataclass
+class Analysis:
+    """An opened dataset with its facts; what the CLI commands and TUI screens use."""
+
+    ds: Dataset
+    facts: pl.DataFrame  # all customers, unfiltered
+    where: str | None = None
+    from_cache: bool = False
+
+    @property
+    def scope(self) -> Scope:
+        facts = self.facts.lazy()
+        if self.where:
+            facts = facts.filter(where_expr(self.where, self.facts.schema))
+        return Scope(self.ds, facts, self.where)
+
+
+def where_expr(where: str, schema: pl.Schema) -> pl.Expr:
+    """Parse a --where filter (SQL syntax, e.g. "region = 'EMEA' AND plan <> 'starter'")."""
+    try:
+        expr = pl.sql_expr(where)
+        names = expr.meta.root_names()
+        if all(n in schema for n in names):
+            pl.DataFrame(schema=schema).filter(expr)
+    except Exception as exc:
+        raise CxError(
+            f"--where {where!r}: cannot parse ({str(exc).splitlines()[0][:120]}); "
+            "fix: use SQL syntax, e.g. --where \"region = 'EMEA'\""
+        ) from None
+    unknown = [n for n in names if n not in schema]
+    if unknown:
+        raise CxError(
+            f"--where: unknown column {unknown[0]!r}; fix: use a customer column such as "
+            + ", ".join(list(schema)[:8])
+        )
+    return expr
+
+
+def open_analysis(
+    data: str | Path,
+    config: str | Path | None = None,
+    as_of: date | None = None,
+    where: str | None = None,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+) -> Analysis:
+    ds = open_dataset(data, config, as_of)
+    facts, from_cache = build_facts(ds, cache_dir, use_cache)
+    analysis = Analysis(ds, facts, where, from_cache)
+    if where:
+        where_expr(where, facts.schema)  # fail early with a clear message
+    return analysis

@@ -1,0 +1,153 @@
+"""SPEC §2 "Account detail": one customer's facts, history and recommended actions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import polars as pl
+
+from cxtui.data.schema import SCHEMA
+from cxtui.errors import CxError
+from cxtui.metrics.facts import RISK_SIGNAL_COLUMNS
+from cxtui.metrics.periods import add_months, month_start
+from cxtui.metrics.scope import Scope
+
+# Per signal: what it measured (before → after facts columns) and the next action.
+SIGNAL_INFO: dict[str, tuple[str, str | None, str | None, str]] = {
+    "login_decline": (
+        "Logins per month",
+        "logins_p",
+        "logins_r",
+        "book a check-in call to find out why usage dropped and re-onboard the key users",
+    ),
+    "ticket_spike": (
+        "Support tickets per month",
+        "tickets_p",
+        "tickets_r",
+        "review the open tickets for a systemic issue this week and agree a fix plan",
+    ),
+    "nps_drop": (
+        "Account NPS",
+        "nps_p",
+        "nps_r",
+        "call the sponsor about the falling NPS and log the top complaint",
+    ),
+    "usage_decline": (
+        "Features used",
+        "features_p",
+        "features_r",
+        "run a feature adoption session for the features they stopped using",
+    ),
+    "order_gap": (
+        "Days since last order",
+        None,
+        "days_since_last_order",
+        "reach out with a re-order reminder or offer before they lapse",
+    ),
+    "detractor": (
+        "Lowest survey score in 90 days",
+        None,
+        "min_score_90d",
+        "follow up on the detractor survey answer personally within 48 hours",
+    ),
+    "renewal_due": (
+        "Renewal date",
+        None,
+        "renewal_date",
+        "prepare the renewal: value recap and pricing before the date",
+    ),
+    "payment_issue": (
+        "Payment failures in 90 days",
+        None,
+        "payment_events_90d",
+        "sort out the failed payment with billing before service is interrupted",
+    ),
+}
+
+
+def account_fact(scope: Scope, customer_id: str) -> pl.LazyFrame:
+    """The customer's facts row (empty when the id is unknown)."""
+    return scope.facts.filter(pl.col("customer_id") == customer_id)
+
+
+def not_found(scope_ids: list[str], customer_id: str) -> CxError:
+    return CxError(
+        f"customer {customer_id!r} not found; fix: use an id from the customers table "
+        f"(e.g. {', '.join(map(str, scope_ids))}), see `cxtui top`"
+    )
+
+
+def signal_rows(fact: dict[str, Any], weights: dict[str, float]) -> list[dict[str, Any]]:
+    """Every risk signal with its before/after values, strength and points."""
+    out = []
+    for name in RISK_SIGNAL_COLUMNS:
+        label, before, after, action = SIGNAL_INFO[name]
+        strength = fact.get(f"s_{name}")
+        out.append(
+            {
+                "signal": name,
+                "measure": label,
+                "before": fact.get(before) if before else None,
+                "after": fact.get(after) if after else None,
+                "fires": strength is not None,
+                "strength": strength,
+                "weight": weights[name],
+                "points": fact.get(f"risk_{name}") or 0.0,
+                "action": action if strength is not None else None,
+            }
+        )
+    return out
+
+
+def recommended_actions(fact: dict[str, Any], signals: list[dict[str, Any]]) -> list[str]:
+    owner = fact.get("owner") or "the account owner"
+    firing = sorted((s for s in signals if s["fires"]), key=lambda s: -s["points"])
+    return [f"{owner}: {s['action']}" for s in firing]
+
+
+def account_history(scope: Scope, customer_id: str) -> dict[str, pl.LazyFrame]:
+    """Last 12 months of metrics, 10 latest orders, events by type, recent feedback."""
+    as_of = scope.as_of
+    ds = scope.ds
+    only = pl.col("customer_id") == customer_id
+    out: dict[str, pl.LazyFrame] = {}
+    if ds.has("monthly"):
+        first = add_months(month_start(as_of), -11)
+        keep = [c for c in SCHEMA["monthly"] if c in ds.columns("monthly") and c != "customer_id"]
+        out["monthly"] = (
+            ds.scan("monthly").filter(only & (pl.col("month") >= first)).select(keep).sort("month")
+        )
+    if ds.has("orders"):
+        keep = [c for c in SCHEMA["orders"] if c in ds.columns("orders") and c != "customer_id"]
+        out["orders"] = (
+            ds.scan("orders").filter(only).select(keep).sort("order_date", descending=True).head(10)
+        )
+    if ds.has("events"):
+        d90 = as_of - timedelta(days=90)
+        out["events"] = (
+            ds.scan("events")
+            .filter(only)
+            .group_by("event_type")
+            .agg(
+                (pl.col("ts") > d90).sum().cast(pl.Int64).alias("last_90d"),
+                pl.len().cast(pl.Int64).alias("lifetime"),
+            )
+            .sort(["lifetime", "event_type"], descending=[True, False])
+        )
+    if ds.has("feedback"):
+        keep = [c for c in SCHEMA["feedback"] if c in ds.columns("feedback") and c != "customer_id"]
+        out["feedback"] = (
+            ds.scan("feedback").filter(only).select(keep).sort("date", descending=True).head(10)
+        )
+    return out
+
+
+def account_summary(scope: Scope, fact: dict[str, Any]) -> dict[str, Any]:
+    """The facts row with every signal explained and the actions for the owner."""
+    signals = signal_rows(fact, scope.ds.config.risk_weights)
+    return {
+        "fact": fact,
+        "signals": signals,
+        "actions": recommended_actions(fact, signals) if fact.get("active") else [],
+    }

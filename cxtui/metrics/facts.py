@@ -1,0 +1,626 @@
+"""The per-customer facts table: one row per customer, every pane derives from it.
+
+SPEC §1 (start, churn date, status) and §2 (revenue, mrr, RFM, lifecycle,
+engagement, risk score with its signals) are implemented here, as one lazy
+query over the dataset's tables. Nothing is collected in this module.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import polars as pl
+
+from cxtui.data.config import Config
+from cxtui.data.load import Dataset
+from cxtui.metrics.periods import add_months, month_start
+
+AVG_MONTH_DAYS = 30.4375
+
+# Columns every facts table carries; attributes of the customers table come before them.
+RISK_SIGNAL_COLUMNS = (
+    "login_decline",
+    "ticket_spike",
+    "nps_drop",
+    "usage_decline",
+    "order_gap",
+    "detractor",
+    "renewal_due",
+    "payment_issue",
+)
+
+
+def churn_source(ds: Dataset) -> str:
+    """Which one source gives churn dates for this dataset (SPEC §1)."""
+    if ds.has_column("customers", "churn_date") and not ds.customers_derived:
+        return "churn_date"
+    if ds.has("monthly"):
+        return "monthly"
+    if ds.has_column("customers", "is_active") and not ds.customers_derived:
+        return "is_active"
+    if ds.has("orders"):
+        return "orders"
+    return "none"
+
+
+def _null(dtype: pl.DataType = pl.Float64) -> pl.Expr:
+    return pl.lit(None, dtype=dtype)
+
+
+# ---------------------------------------------------------------- per-table aggregates
+
+
+def _orders_agg(ds: Dataset) -> pl.LazyFrame:
+    d365 = ds.as_of - timedelta(days=365)
+    in_12m = pl.col("order_date") > d365
+    return (
+        ds.scan("orders")
+        .group_by("customer_id")
+        .agg(
+            pl.col("order_date").min().alias("first_order_date"),
+            pl.col("order_date").max().alias("last_order_date"),
+            pl.len().alias("lifetime_orders"),
+            pl.col("amount").sum().alias("lifetime_revenue"),
+            pl.col("amount").filter(in_12m).sum().alias("revenue_12m"),
+            (in_12m & (pl.col("amount") > 0)).sum().alias("orders_12m"),
+            in_12m.sum().alias("order_rows_12m"),
+        )
+    )
+
+
+_MONTHLY_SIGNALS = {  # facts prefix -> monthly column
+    "logins": "logins",
+    "tickets": "support_tickets",
+    "nps": "nps",
+    "features": "features_used",
+}
+
+
+def _monthly_agg(ds: Dataset) -> pl.LazyFrame:
+    m0 = month_start(ds.as_of)
+    r_start = add_months(m0, -2)
+    p_start = add_months(m0, -5)
+    cols = ds.columns("monthly")
+    # Level 1: one row per customer-month; a month's mrr is the sum of its rows (§6),
+    # and block means stay exact means over rows by carrying sums and counts.
+    per_month = (
+        ds.scan("monthly")
+        .group_by("customer_id", "month")
+        .agg(
+            pl.col("mrr").sum().alias("mrr"),
+            *(
+                expr
+                for prefix, col in _MONTHLY_SIGNALS.items()
+                if col in cols
+                for expr in (
+                    pl.col(col).sum().alias(f"{prefix}_sum"),
+                    pl.col(col).count().alias(f"{prefix}_n"),
+                )
+            ),
+        )
+    )
+    in_r = pl.col("month") >= r_start
+    in_p = (pl.col("month") >= p_start) & (pl.col("month") < r_start)
+    positive = pl.col("mrr") > 0
+    last_pos = pl.col("month").filter(positive).max()
+    aggs = [
+        pl.col("month").filter(positive).min().alias("first_mrr_month"),
+        last_pos.alias("last_mrr_month"),
+        pl.col("mrr").filter(pl.col("month") == last_pos).sum().alias("last_positive_mrr"),
+        pl.col("mrr").filter(pl.col("month") == m0).sum().alias("mrr"),
+        pl.col("mrr").filter(pl.col("month") == add_months(m0, -12)).sum().alias("mrr_12m_ago"),
+    ]
+    for prefix, col in _MONTHLY_SIGNALS.items():
+        if col not in cols:
+            continue
+        s, n = pl.col(f"{prefix}_sum"), pl.col(f"{prefix}_n")
+        for block, cond in (("p", in_p), ("r", in_r)):
+            total = n.filter(cond).sum()
+            aggs.append(
+                pl.when(total > 0)
+                .then(s.filter(cond).sum() / total)
+                .otherwise(None)
+                .alias(f"{prefix}_{block}")
+            )
+    if "nps" in cols:
+        has = pl.col("nps_n") > 0
+        latest = pl.col("month").filter(has).max()
+        latest_n = pl.col("nps_n").filter(pl.col("month") == latest).sum()
+        aggs.append(
+            pl.when(latest_n > 0)
+            .then(pl.col("nps_sum").filter(pl.col("month") == latest).sum() / latest_n)
+            .otherwise(None)
+            .alias("latest_account_nps")
+        )
+    return per_month.group_by("customer_id").agg(aggs)
+
+
+def _events_agg(ds: Dataset) -> pl.LazyFrame:
+    d90 = ds.as_of - timedelta(days=90)
+    in_90 = pl.col("ts") > d90
+    payment = pl.col("event_type").is_in(list(ds.config.payment_event_types))
+    return (
+        ds.scan("events")
+        .group_by("customer_id")
+        .agg(
+            pl.col("ts").min().alias("first_event_date"),
+            pl.col("ts").max().alias("last_event_date"),
+            pl.len().alias("events_lifetime"),
+            in_90.sum().alias("events_90d"),
+            (in_90 & payment).sum().alias("payment_events_90d"),
+        )
+    )
+
+
+def _feedback_agg(ds: Dataset) -> pl.LazyFrame:
+    d90 = ds.as_of - timedelta(days=90)
+    scored = pl.col("score").is_not_null()
+    in_90 = (pl.col("date") > d90) & scored
+    latest = pl.col("date").filter(in_90).max()
+    return (
+        ds.scan("feedback")
+        .group_by("customer_id")
+        .agg(
+            pl.len().alias("feedback_responses"),
+            in_90.sum().alias("feedback_responses_90d"),
+            pl.col("score").filter(in_90).min().alias("min_score_90d"),
+            # latest response in 90d; two on that day: the higher score (docs/metrics.md)
+            pl.col("score")
+            .filter(in_90 & (pl.col("date") == latest))
+            .max()
+            .alias("latest_score_90d"),
+        )
+    )
+
+
+# ---------------------------------------------------------------- status (SPEC §1)
+
+
+def _status_columns(ds: Dataset, cols: set[str]) -> list[pl.Expr]:
+    """start, churn_date, churned flags; evaluated on the joined frame."""
+    as_of = ds.as_of
+    firsts = [
+        pl.col(c) for c in ("first_order_date", "first_mrr_month", "first_event_date") if c in cols
+    ]
+    fallback = pl.min_horizontal(firsts) if firsts else _null(pl.Date)
+    start = pl.coalesce(pl.col("signup_date"), fallback) if "signup_date" in cols else fallback
+
+    source = churn_source(ds)
+    if source == "churn_date":
+        churn = pl.when(pl.col("churn_date") <= as_of).then(pl.col("churn_date")).otherwise(None)
+    elif source == "monthly":
+        nxt = pl.col("last_mrr_month").dt.offset_by("1mo")
+        churn = pl.when(nxt <= as_of).then(nxt).otherwise(None)
+    elif source == "orders":
+        nxt = pl.col("last_order_date") + pl.duration(days=ds.config.inactive_after_days)
+        churn = pl.when(nxt <= as_of).then(nxt).otherwise(None)
+    else:
+        churn = _null(pl.Date)
+    churn = churn.cast(pl.Date)
+    if source == "is_active":
+        churned = pl.col("is_active").fill_null(True).not_()
+    else:
+        churned = churn.is_not_null()
+    return [
+        start.alias("start_date"),
+        churn.alias("churn_date"),
+        churned.alias("_churned"),
+    ]
+
+
+# ---------------------------------------------------------------- risk (SPEC §2)
+
+
+def _risk_columns(cfg: Config, cols: set[str], as_of: date) -> list[pl.Expr]:
+    """Strength (0–1, null when not firing) of every signal, for active customers."""
+    t = cfg.risk_thresholds
+
+    def have(*names: str) -> bool:
+        return all(n in cols for n in names)
+
+    def decline(prefix: str, fire_at: float, full: float) -> pl.Expr:
+        if not have(f"{prefix}_p", f"{prefix}_r"):
+            return _null()
+        p, r = pl.col(f"{prefix}_p"), pl.col(f"{prefix}_r")
+        change = r / p - 1
+        fires = (p > 0) & r.is_not_null() & (change <= fire_at)
+        return pl.when(fires).then(pl.min_horizontal(pl.lit(1.0), -change / full))
+
+    strengths: dict[str, pl.Expr] = {
+        "login_decline": decline("logins", t["login_decline_change"], t["login_decline_full"]),
+        "usage_decline": decline("features", t["usage_decline_change"], t["usage_decline_full"]),
+    }
+    if have("tickets_p", "tickets_r"):
+        p, r = pl.col("tickets_p"), pl.col("tickets_r")
+        fires = (r >= t["ticket_spike_ratio"] * p) & (r - p >= t["ticket_spike_min_increase"])
+        s = (r / pl.max_horizontal(p, pl.lit(1.0)) - 1) / t["ticket_spike_full"]
+        strengths["ticket_spike"] = pl.when(fires).then(pl.min_horizontal(pl.lit(1.0), s))
+    else:
+        strengths["ticket_spike"] = _null()
+    if have("nps_p", "nps_r"):
+        delta = pl.col("nps_r") - pl.col("nps_p")
+        strengths["nps_drop"] = pl.when(delta <= t["nps_drop_delta"]).then(
+            pl.min_horizontal(pl.lit(1.0), -delta / t["nps_drop_full"])
+        )
+    else:
+        strengths["nps_drop"] = _null()
+    if have("lifetime_orders", "days_since_last_order"):
+        days = pl.col("days_since_last_order")
+        fires = (pl.col("lifetime_orders") >= t["order_gap_min_orders"]) & (
+            days >= t["order_gap_days"]
+        )
+        strengths["order_gap"] = pl.when(fires).then(
+            pl.min_horizontal(pl.lit(1.0), days / t["order_gap_full_days"])
+        )
+    else:
+        strengths["order_gap"] = _null()
+    strengths["detractor"] = (
+        pl.when(pl.col("min_score_90d") <= t["detractor_max_score"]).then(1.0)
+        if have("min_score_90d")
+        else _null()
+    )
+    if have("renewal_date"):
+        rd = pl.col("renewal_date")
+        due = (rd > as_of) & (rd <= as_of + timedelta(days=int(t["renewal_due_days"])))
+        strengths["renewal_due"] = pl.when(due).then(1.0)
+    else:
+        strengths["renewal_due"] = _null()
+    strengths["payment_issue"] = (
+        pl.when(pl.col("payment_events_90d") > 0).then(1.0)
+        if have("payment_events_90d")
+        else _null()
+    )
+    active = pl.col("active")
+    out = []
+    for name in RISK_SIGNAL_COLUMNS:
+        s = strengths[name]
+        out.append(pl.when(active).then(s.cast(pl.Float64)).alias(f"s_{name}"))
+    return out
+
+
+def round_half_away(expr: pl.Expr) -> pl.Expr:
+    """Round half away from zero; the 1e-9 nudge absorbs float noise like 12.4999999."""
+    x = expr.round(9)
+    return (x.abs() + 0.5).floor() * x.sign()
+
+
+def _risk_contributions(cfg: Config) -> list[pl.Expr]:
+    contribs = []
+    for name in RISK_SIGNAL_COLUMNS:
+        w = cfg.risk_weights[name]
+        contribs.append((pl.col(f"s_{name}").fill_null(0.0) * w).alias(f"risk_{name}"))
+    return contribs
+
+
+def _risk_score() -> pl.Expr:
+    total = pl.sum_horizontal(pl.col(f"risk_{n}") for n in RISK_SIGNAL_COLUMNS)
+    score = pl.min_horizontal(pl.lit(100.0), round_half_away(total))
+    return pl.when(pl.col("active")).then(score.cast(pl.Int64)).alias("risk_score")
+
+
+def _pct(expr: pl.Expr) -> pl.Expr:
+    """A signed whole-number percentage as text with a real minus sign: −46%, +196%."""
+    v = (expr * 100).round(0).cast(pl.Int64, strict=False)
+    sign = pl.when(v < 0).then(pl.lit("−")).otherwise(pl.lit("+"))
+    return pl.concat_str(sign, v.abs().cast(pl.String), pl.lit("%"))
+
+
+def _signals_text(cols: set[str]) -> pl.Expr:
+    """Short text of the firing signals, e.g. "logins −46%, tickets +196%"."""
+    parts: list[pl.Expr] = []
+
+    def fired(name: str) -> pl.Expr:
+        return pl.col(f"s_{name}").is_not_null()
+
+    if {"logins_p", "logins_r"} <= cols:
+        ratio = pl.col("logins_r") / pl.col("logins_p") - 1
+        parts.append(
+            pl.when(fired("login_decline")).then(pl.concat_str(pl.lit("logins "), _pct(ratio)))
+        )
+    if {"tickets_p", "tickets_r"} <= cols:
+        ratio = pl.col("tickets_r") / pl.max_horizontal(pl.col("tickets_p"), pl.lit(1.0)) - 1
+        parts.append(
+            pl.when(fired("ticket_spike")).then(pl.concat_str(pl.lit("tickets "), _pct(ratio)))
+        )
+    if {"nps_p", "nps_r"} <= cols:
+        delta = (pl.col("nps_r") - pl.col("nps_p")).round(0).cast(pl.Int64, strict=False)
+        parts.append(
+            pl.when(fired("nps_drop")).then(
+                pl.concat_str(pl.lit("NPS −"), delta.abs().cast(pl.String), pl.lit(" pts"))
+            )
+        )
+    if {"features_p", "features_r"} <= cols:
+        ratio = pl.col("features_r") / pl.col("features_p") - 1
+        parts.append(
+            pl.when(fired("usage_decline")).then(pl.concat_str(pl.lit("usage "), _pct(ratio)))
+        )
+    if "days_since_last_order" in cols:
+        parts.append(
+            pl.when(fired("order_gap")).then(
+                pl.concat_str(
+                    pl.lit("no order for "),
+                    pl.col("days_since_last_order").cast(pl.String),
+                    pl.lit(" days"),
+                )
+            )
+        )
+    if "min_score_90d" in cols:
+        parts.append(
+            pl.when(fired("detractor")).then(
+                pl.concat_str(
+                    pl.lit("detractor (score "),
+                    pl.col("min_score_90d").round(0).cast(pl.Int64, strict=False).cast(pl.String),
+                    pl.lit(")"),
+                )
+            )
+        )
+    if "renewal_date" in cols:
+        parts.append(
+            pl.when(fired("renewal_due")).then(
+                pl.concat_str(pl.lit("renewal "), pl.col("renewal_date").cast(pl.String))
+            )
+        )
+    if "payment_events_90d" in cols:
+        parts.append(
+            pl.when(fired("payment_issue")).then(
+                pl.concat_str(
+                    pl.lit("payment issues ×"), pl.col("payment_events_90d").cast(pl.String)
+                )
+            )
+        )
+    if not parts:
+        return pl.lit("", dtype=pl.String)
+    return pl.concat_str(parts, separator=", ", ignore_nulls=True)
+
+
+# ---------------------------------------------------------------- derived dimensions
+
+
+def _rfm_score(goodness: pl.Expr, member: pl.Expr) -> pl.Expr:
+    """score = floor((rank − 1) × 5 ÷ n) + 1, rank ascending in goodness, ties share
+    their lowest rank (SPEC §2)."""
+    g = pl.when(member).then(goodness)
+    n = member.sum()
+    return ((g.rank("min") - 1) * 5 // n + 1).cast(pl.Int64)
+
+
+RFM_NAMES = (  # (R scores, F scores, name), SPEC §2
+    ((5,), (4, 5), "Champions"),
+    ((3, 4), (4, 5), "Loyal"),
+    ((4, 5), (2, 3), "Potential Loyalist"),
+    ((5,), (1,), "New"),
+    ((4,), (1,), "Promising"),
+    ((3,), (3,), "Need Attention"),
+    ((3,), (1, 2), "About To Sleep"),
+    ((1, 2), (3, 4), "At Risk"),
+    ((1, 2), (5,), "Can't Lose"),
+    ((1, 2), (1, 2), "Hibernating"),
+)
+
+
+def _rfm_name() -> pl.Expr:
+    r, f = pl.col("rfm_r"), pl.col("rfm_f")
+    chain = None
+    for rs, fs, name in RFM_NAMES:
+        cond = r.is_in(list(rs)) & f.is_in(list(fs))
+        chain = (pl.when(cond) if chain is None else chain.when(cond)).then(pl.lit(name))
+    return chain.otherwise(None)
+
+
+def binned(expr: pl.Expr, edges: tuple[float, ...], labels: tuple[str, ...]) -> pl.Expr:
+    """Left-closed bins; see config.BinnedDimension for the label rules."""
+    chain = None
+    bins = list(zip(edges, labels[-len(edges) :], strict=True))
+    for edge, label in reversed(bins):
+        cond = expr >= edge
+        chain = (pl.when(cond) if chain is None else chain.when(cond)).then(pl.lit(label))
+    if len(labels) > len(edges):
+        chain = chain.when(expr < edges[0]).then(pl.lit(labels[0]))
+    return chain.otherwise(None)
+
+
+# ---------------------------------------------------------------- the facts table
+
+
+def customer_facts(ds: Dataset) -> pl.LazyFrame:
+    """Build the facts LazyFrame. Columns (when the data supports them):
+
+    attributes of the customer, start_date, churn_date, churn_reason, status,
+    in_universe, active, tenure_days, revenue_12m, lifetime_revenue,
+    lifetime_orders, orders_12m, order_rows_12m, first/last_order_date, aov_12m,
+    days_since_last_order, mrr, mrr_12m_ago, last_mrr_month, last_positive_mrr,
+    block means (logins/tickets/nps/features × p/r), events_90d, feedback facts,
+    s_<signal> strengths, risk_<signal> contributions, risk_score, signals,
+    revenue_tier, engagement, risk_band, rfm_r/f/m, rfm_segment, lifecycle and
+    the config's binned dimensions.
+    """
+    cfg = ds.config
+    as_of = ds.as_of
+    frame = ds.tables["customers"]
+    for table, agg in (
+        ("orders", _orders_agg),
+        ("monthly", _monthly_agg),
+        ("events", _events_agg),
+        ("feedback", _feedback_agg),
+    ):
+        if ds.has(table):
+            frame = frame.join(agg(ds), on="customer_id", how="left", coalesce=True)
+
+    cols = set(frame.collect_schema().names())
+    # A customer with no rows in an existing table has 0 for its sums (§6).
+    zero_fill = [
+        c
+        for c in (
+            "lifetime_orders",
+            "lifetime_revenue",
+            "revenue_12m",
+            "orders_12m",
+            "order_rows_12m",
+            "mrr",
+            "mrr_12m_ago",
+            "events_lifetime",
+            "events_90d",
+            "payment_events_90d",
+            "feedback_responses",
+            "feedback_responses_90d",
+        )
+        if c in cols
+    ]
+    frame = frame.with_columns(pl.col(c).fill_null(0) for c in zero_fill)
+    frame = frame.with_columns(_status_columns(ds, cols))
+    in_u = pl.col("start_date").is_not_null() & (pl.col("start_date") <= as_of)
+    frame = frame.with_columns(
+        in_u.alias("in_universe"),
+        (in_u & pl.col("_churned").not_()).alias("active"),
+        pl.when(in_u)
+        .then(pl.when(pl.col("_churned")).then(pl.lit("churned")).otherwise(pl.lit("active")))
+        .alias("status"),
+    )
+    end = pl.min_horizontal(pl.col("churn_date").fill_null(as_of), pl.lit(as_of))
+    extra = [
+        pl.when(pl.col("in_universe"))
+        .then((end - pl.col("start_date")).dt.total_days())
+        .alias("tenure_days"),
+    ]
+    if "churn_reason" in cols:
+        extra.append(pl.when(pl.col("_churned")).then(pl.col("churn_reason")).alias("churn_reason"))
+    if "orders_12m" in cols:
+        extra.append(
+            pl.when(pl.col("orders_12m") > 0)
+            .then(pl.col("revenue_12m") / pl.col("orders_12m"))
+            .alias("aov_12m")
+        )
+        extra.append(
+            (pl.lit(as_of) - pl.col("last_order_date"))
+            .dt.total_days()
+            .alias("days_since_last_order")
+        )
+    frame = frame.with_columns(extra).drop("_churned")
+    cols = set(frame.collect_schema().names())
+
+    frame = frame.with_columns(_risk_columns(cfg, cols, as_of))
+    frame = frame.with_columns(_risk_contributions(cfg)).with_columns(_risk_score())
+    cols = set(frame.collect_schema().names())
+    frame = frame.with_columns(pl.when(pl.col("active")).then(_signals_text(cols)).alias("signals"))
+    return _derived_dimensions(ds, frame)
+
+
+def revenue_value(ds: Dataset, cols: set[str]) -> tuple[pl.Expr | None, str | None]:
+    """The value revenue_tier is cut on (SPEC §6) and its source's name."""
+    if ds.has("orders"):
+        return pl.col("revenue_12m"), "revenue_12m"
+    if "annual_revenue" in cols:
+        return pl.col("annual_revenue"), "annual_revenue"
+    if ds.has("monthly"):
+        return pl.col("mrr") * 12, "12 × mrr"
+    return None, None
+
+
+def _vip_value(ds: Dataset, cols: set[str]) -> pl.Expr | None:
+    if ds.has("orders"):
+        return pl.col("revenue_12m")
+    if "annual_revenue" in cols:
+        return pl.col("annual_revenue")
+    if ds.has("monthly"):
+        return pl.col("mrr")
+    return None
+
+
+def _derived_dimensions(ds: Dataset, frame: pl.LazyFrame) -> pl.LazyFrame:
+    cfg = ds.config
+    as_of = ds.as_of
+    cols = set(frame.collect_schema().names())
+    in_u = pl.col("in_universe")
+    out: list[pl.Expr] = []
+
+    value, _ = revenue_value(ds, cols)
+    if value is not None:
+        tier = (
+            pl.when(value >= cfg.tier_enterprise)
+            .then(pl.lit("Enterprise"))
+            .when(value >= cfg.tier_smb)
+            .then(pl.lit("SMB"))
+            .when(value.is_not_null())
+            .then(pl.lit("Individual"))
+        )
+        out.append(pl.when(in_u).then(tier).alias("revenue_tier"))
+    if ds.has("events"):
+        ev = pl.col("events_90d")
+        eng = (
+            pl.when(ev < cfg.engagement_low)
+            .then(pl.lit("Low"))
+            .when(ev <= cfg.engagement_high)
+            .then(pl.lit("Medium"))
+            .otherwise(pl.lit("High"))
+        )
+        out.append(pl.when(in_u).then(eng).alias("engagement"))
+    th = cfg.risk_thresholds
+    score = pl.col("risk_score")
+    out.append(
+        pl.when(score >= th["at_risk_score"])
+        .then(pl.lit("High"))
+        .when(score >= th["medium_risk_score"])
+        .then(pl.lit("Medium"))
+        .when(score.is_not_null())
+        .then(pl.lit("Low"))
+        .alias("risk_band")
+    )
+    if ds.has("orders"):
+        member = in_u & (pl.col("lifetime_orders") >= 1)
+        out += [
+            _rfm_score(-pl.col("days_since_last_order"), member).alias("rfm_r"),
+            _rfm_score(pl.col("lifetime_orders"), member).alias("rfm_f"),
+            _rfm_score(pl.col("lifetime_revenue"), member).alias("rfm_m"),
+        ]
+    frame = frame.with_columns(out)
+    if ds.has("orders"):
+        frame = frame.with_columns(_rfm_name().alias("rfm_segment"))
+
+    # lifecycle: Inactive · New · At Risk · VIP · Regular, first match wins.
+    new_since = as_of - timedelta(days=30)
+    base = (
+        pl.when(~in_u)
+        .then(None)
+        .when(~pl.col("active"))
+        .then(pl.lit("Inactive"))
+        .when(pl.col("start_date") > new_since)
+        .then(pl.lit("New"))
+        .when(pl.col("risk_score") >= th["at_risk_score"])
+        .then(pl.lit("At Risk"))
+    )
+    frame = frame.with_columns(base.otherwise(None).alias("_life"))
+    vip_value = _vip_value(ds, cols)
+    rest = in_u & pl.col("_life").is_null()
+    if vip_value is not None:
+        order = (
+            frame.filter(rest)
+            .select("customer_id", vip_value.alias("_vip_value"))
+            .sort(["_vip_value", "customer_id"], descending=[True, False], nulls_last=True)
+            .with_row_index("_vip_pos")
+            .with_columns(pl.len().alias("_n_rest"))
+            .select("customer_id", "_vip_pos", "_n_rest")
+        )
+        frame = frame.join(order, on="customer_id", how="left", coalesce=True)
+        is_vip = pl.col("_vip_pos") < (pl.col("_n_rest") // 10)
+        frame = frame.with_columns(pl.when(rest & is_vip).then(pl.lit("VIP")).alias("_vip")).drop(
+            "_vip_pos", "_n_rest"
+        )
+    else:
+        frame = frame.with_columns(_null(pl.String).alias("_vip"))
+    frame = frame.with_columns(
+        pl.when(in_u).then(pl.coalesce("_life", "_vip", pl.lit("Regular"))).alias("lifecycle")
+    ).drop("_life", "_vip")
+
+    cols = set(frame.collect_schema().names())
+    dims = []
+    for dim in cfg.dimensions.values():
+        if dim.column not in cols:
+            continue  # reported by `cxtui validate` and when the dimension is asked for
+        dims.append(
+            binned(pl.col(dim.column).cast(pl.Float64, strict=False), dim.edges, dim.labels).alias(
+                dim.name
+            )
+        )
+    if dims:
+        frame = frame.with_columns(dims)
+    return frame

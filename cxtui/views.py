@@ -1,0 +1,273 @@
+"""Result tables shared by the CLI and the TUI: each pane's query, collected once,
+with its column formatting. No printing and no widgets here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from cxtui.engine import Analysis, collect, collect_all
+from cxtui.metrics import account, panes
+from cxtui.metrics.overview import OVERVIEW_KEYS, overview
+from cxtui.metrics.retention import (
+    RETENTION_KEYS,
+    retention_by,
+    retention_months,
+    retention_overall,
+)
+from cxtui.render import ColumnSpec, ResultTable
+
+# How every known key is formatted; one table for all panes (render infers the rest).
+KINDS: dict[str, str] = {
+    "as_of": "date",
+    "customers_total": "int",
+    "active_customers": "int",
+    "new_customers_30d": "int",
+    "churned_customers_30d": "int",
+    "growth_rate_mom": "pct",
+    "logo_churn_rate_30d": "pct",
+    "avg_tenure_months": "float",
+    "revenue_12m": "money",
+    "orders_12m": "int",
+    "aov_12m": "money",
+    "buyers_12m": "int",
+    "revenue_per_buyer_12m": "money",
+    "repeat_purchase_rate_12m": "pct",
+    "mrr": "money",
+    "arr": "money",
+    "nrr_12m": "pct",
+    "grr_12m": "pct",
+    "nps_90d": "float",
+    "nps_90d_n": "int",
+    "mean_account_nps": "float",
+    "customers": "int",
+    "customer_share": "pct",
+    "active_rate": "pct",
+    "revenue_share": "pct",
+    "avg_risk_score": "float",
+    "at_risk_customers": "int",
+    "rank": "int",
+    "customer_id": "id",
+    "lifetime_revenue": "money",
+    "last_order_date": "date",
+    "churned_customers": "int",
+    "share": "pct",
+    "lost_mrr": "money",
+    "lost_revenue_12m": "money",
+    "month": "date",
+    "active_at_start": "int",
+    "logo_churn_rate": "pct",
+    "risk_score": "score",
+    "start_mrr": "money",
+    "end_mrr": "money",
+    "expansion": "money",
+    "contraction": "money",
+    "churned_mrr": "money",
+    "nrr": "pct",
+    "grr": "pct",
+    "mrr_at_risk": "money",
+    "revenue_12m_at_risk": "money",
+    "start_date": "date",
+    "churn_date": "date",
+    "signup_date": "date",
+    "renewal_date": "date",
+    "tenure_days": "int",
+    "lifetime_orders": "int",
+    "mrr_12m_ago": "money",
+    "annual_revenue": "money",
+}
+
+# Lower = more important; the renderer drops the highest numbers first when narrow.
+PRIORITY: dict[str, int] = {
+    "customer_id": 0,
+    "customers": 0,
+    "revenue_12m": 0,
+    "risk_score": 0,
+    "reason": 0,
+    "churned_customers": 0,
+    "rank": 0,
+    "name": 1,
+    "mrr": 1,
+    "customer_share": 1,
+    "share": 1,
+    "nrr": 0,
+    "grr": 1,
+    "signals": 1,
+    "revenue_share": 2,
+    "active_rate": 2,
+    "owner": 2,
+    "segment": 3,
+    "at_risk_customers": 2,
+    "avg_risk_score": 3,
+    "active_customers": 3,
+    "orders_12m": 4,
+    "aov_12m": 4,
+    "status": 3,
+    "last_order_date": 4,
+    "lost_mrr": 1,
+    "lost_revenue_12m": 2,
+    "start_mrr": 2,
+    "end_mrr": 2,
+    "expansion": 3,
+    "contraction": 3,
+    "churned_mrr": 3,
+}
+
+
+def spec(key: str) -> ColumnSpec:
+    return ColumnSpec(key=key, kind=KINDS.get(key, "text"), priority=PRIORITY.get(key, 2))
+
+
+def table(
+    title: str,
+    frame: pl.DataFrame,
+    analysis: Analysis,
+    footer: str | None = None,
+    columns: list[str] | None = None,
+) -> ResultTable:
+    keys = columns if columns is not None else frame.columns
+    return ResultTable(
+        title=title,
+        frame=frame,
+        columns=[spec(k) for k in keys],
+        footer=footer,
+        currency=analysis.ds.config.currency,
+    )
+
+
+def _limit(frame: pl.DataFrame, limit: int | None) -> pl.DataFrame:
+    return frame if not limit else frame.head(limit)
+
+
+def _subtitle(analysis: Analysis) -> str:
+    where = f" · where {analysis.where}" if analysis.where else ""
+    return f"as of {analysis.ds.as_of}{where}"
+
+
+# ---------------------------------------------------------------- panes
+
+
+def overview_object(analysis: Analysis) -> dict[str, Any]:
+    row = collect(overview(analysis.scope)).row(0, named=True)
+    return {k: row[k] for k in OVERVIEW_KEYS}
+
+
+def segments_table(analysis: Analysis, by: list[str], limit: int | None = None) -> ResultTable:
+    frame = collect(panes.segments(analysis.scope, by))
+    return table(
+        f"Segments by {' × '.join(by)} — {_subtitle(analysis)}", _limit(frame, limit), analysis
+    )
+
+
+def top_table(analysis: Analysis, by: str | None, n: int | None) -> ResultTable:
+    by = by or panes.default_top_by(analysis.scope)
+    frame = collect(panes.top_customers(analysis.scope, by, n))
+    return table(f"Top customers by {by} — {_subtitle(analysis)}", frame, analysis)
+
+
+def churn_table(analysis: Analysis, window_days: int, window: str, limit=None) -> ResultTable:
+    frame = collect(panes.churn_reasons(analysis.scope, window_days))
+    footer = None
+    if panes.churn_source(analysis.ds) == "is_active":
+        footer = "status from is_active: every inactive customer counts (no churn dates)"
+    return table(
+        f"Churn reasons, last {window} — {_subtitle(analysis)}",
+        _limit(frame, limit),
+        analysis,
+        footer,
+    )
+
+
+def churn_trend_table(analysis: Analysis) -> ResultTable:
+    frame = collect(panes.churn_trend(analysis.scope))
+    return table(f"Churn trend — {_subtitle(analysis)}", frame, analysis)
+
+
+def at_risk_table(
+    analysis: Analysis, n: int | None, min_score: float
+) -> tuple[ResultTable, dict[str, Any]]:
+    rows, summary = collect_all(
+        [
+            panes.at_risk(analysis.scope, n, min_score),
+            panes.at_risk_summary(analysis.scope, min_score),
+        ]
+    )
+    s = summary.row(0, named=True)
+    from cxtui.render import format_value
+
+    cur = analysis.ds.config.currency
+    footer = (
+        f"{s['customers']:,} accounts with risk score ≥ {min_score:g}; "
+        f"MRR at risk {format_value(s['mrr_at_risk'], 'money', cur)}"
+    )
+    return table(f"At-risk accounts — {_subtitle(analysis)}", rows, analysis, footer), s
+
+
+@dataclass
+class Retention:
+    header: dict[str, Any]
+    overall: dict[str, Any]
+    segments: ResultTable | None
+
+
+def retention_result(analysis: Analysis, by: str | None) -> Retention:
+    scope = analysis.scope
+    s_month, e_month = retention_months(scope)
+    header = {"as_of": analysis.ds.as_of, "start_month": s_month, "end_month": e_month, "by": by}
+    if not analysis.ds.has("monthly"):
+        overall = {k: None for k in RETENTION_KEYS}
+        return Retention(header, overall, None)
+    queries = [retention_overall(scope)]
+    if by:
+        panes.check_dimension(scope, by)
+        queries.append(retention_by(scope, by))
+    frames = collect_all(queries)
+    overall = frames[0].row(0, named=True)
+    seg = None
+    if by:
+        seg = table(
+            f"Net revenue retention {s_month:%Y-%m} → {e_month:%Y-%m} by {by}", frames[1], analysis
+        )
+    return Retention(header, {k: overall[k] for k in RETENTION_KEYS}, seg)
+
+
+def members_table(analysis: Analysis, frame: pl.DataFrame, title: str) -> ResultTable:
+    """An account list (segment drill-down, churned accounts)."""
+    wanted = [
+        "customer_id",
+        "name",
+        "segment",
+        "status",
+        "revenue_12m",
+        "mrr",
+        "risk_score",
+        "owner",
+        "churn_date",
+        "churn_reason",
+    ]
+    cols = [c for c in wanted if c in frame.columns]
+    return table(title, frame.select(cols), analysis)
+
+
+@dataclass
+class Account:
+    summary: dict[str, Any]  # fact, signals, actions
+    history: dict[str, pl.DataFrame]
+    attributes: list[str]  # the customer's own columns, in table order
+    as_of: Any = None
+
+
+def account_result(analysis: Analysis, customer_id: str) -> Account:
+    scope = analysis.scope
+    history = account.account_history(scope, customer_id)
+    frames = collect_all([account.account_fact(scope, customer_id), *history.values()])
+    if frames[0].height == 0:
+        sample = analysis.facts["customer_id"].head(3).to_list()
+        raise account.not_found(sample, customer_id)
+    summary = account.account_summary(scope, frames[0].row(0, named=True))
+    attributes = [c for c in analysis.ds.columns("customers") if c != "customer_id"]
+    return Account(
+        summary, dict(zip(history, frames[1:], strict=True)), attributes, analysis.ds.as_of
+    )

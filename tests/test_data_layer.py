@@ -1,0 +1,306 @@
+"""Loader, cxtui.toml mapping, as_of resolution and the SPEC §1 status rules."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from cxtui.data.config import load_config
+from cxtui.data.load import open_dataset
+from cxtui.engine import open_analysis
+from cxtui.errors import CxError
+from cxtui.metrics.facts import churn_source, customer_facts
+
+
+def write(root: Path, table: str, frame: pl.DataFrame) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    frame.write_parquet(root / f"{table}.parquet")
+
+
+def facts_by_id(root: Path, as_of: date | None = None, config: Path | None = None) -> dict:
+    ds = open_dataset(root, config, as_of)
+    return {r["customer_id"]: r for r in customer_facts(ds).collect().to_dicts()}
+
+
+# ---------------------------------------------------------------- loading
+
+
+def test_table_as_file_folder_and_hive_partitions(tmp_path: Path) -> None:
+    write(tmp_path, "customers", pl.DataFrame({"customer_id": [1, 2, 3]}))
+    part = tmp_path / "orders"
+    for year, amounts in ((2024, [10.0, 20.0]), (2025, [5.0])):
+        d = part / f"year={year}"
+        d.mkdir(parents=True)
+        pl.DataFrame(
+            {
+                "customer_id": ["1"] * len(amounts),
+                "order_date": [date(year, 3, 1)] * len(amounts),
+                "amount": amounts,
+            }
+        ).write_parquet(d / "part-0.parquet")
+    ds = open_dataset(tmp_path)
+    assert ds.row_counts == {"customers": 3, "orders": 3}
+    assert ds.as_of == date(2025, 3, 1)
+    orders = ds.scan("orders").collect()
+    assert orders["amount"].sum() == 35.0
+    # integer ids become strings and compare equal across tables
+    assert ds.tables["customers"].collect()["customer_id"].to_list() == ["1", "2", "3"]
+
+
+def test_csv_mapping_renames_and_values(tmp_path: Path) -> None:
+    (tmp_path / "export.csv").write_text(
+        "uid;joined;state;rev\n007;2024-01-05;Yes;1200.5\n008;2024-02-10;No;300\n"
+    )
+    (tmp_path / "cxtui.toml").write_text(
+        """
+[tables.customers]
+path = "export.csv"
+separator = ";"
+[tables.customers.columns]
+customer_id = "uid"
+signup_date = "joined"
+is_active = "state"
+annual_revenue = "rev"
+[tables.customers.values.is_active]
+Yes = true
+No = false
+"""
+    )
+    facts = facts_by_id(tmp_path)
+    assert set(facts) == {"007", "008"}  # leading zeros kept: ids are text
+    assert facts["007"]["status"] == "active"
+    assert facts["008"]["status"] == "churned"
+    assert facts["007"]["annual_revenue"] == 1200.5
+    assert facts["008"]["start_date"] == date(2024, 2, 10)
+
+
+@pytest.mark.parametrize(
+    ("toml", "needle"),
+    [
+        ("[tables.orderz]\npath='x.csv'", "unknown key 'orderz'"),
+        ("[risk.weights]\nlogin_decline = 'high'", "expected a number"),
+        ("[tiers]\nenterprise = 10\ngold = 3", "unknown key 'gold'"),
+        ("[dimensions.g]\ncolumn = 'x'\nedges = [3, 1]\nlabels = ['a', 'b']", "increase"),
+        ("this is = = not toml", "not valid TOML"),
+    ],
+)
+def test_bad_config_is_one_clear_error(tmp_path: Path, toml: str, needle: str) -> None:
+    (tmp_path / "cxtui.toml").write_text(toml)
+    with pytest.raises(CxError, match=needle) as err:
+        load_config(tmp_path)
+    assert "\n" not in str(err.value)
+    assert "cxtui.toml" in str(err.value)
+
+
+def test_missing_required_column_names_table_column_and_fix(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "orders",
+        pl.DataFrame({"customer_id": ["a"], "order_date": [date(2024, 1, 1)], "total": [1.0]}),
+    )
+    with pytest.raises(CxError) as err:
+        open_dataset(tmp_path)
+    msg = str(err.value)
+    assert "orders" in msg and "'amount'" in msg and "[tables.orders.columns]" in msg
+    assert "orders.parquet" in msg
+
+
+def test_not_parquet_truncated_and_text_amounts(tmp_path: Path) -> None:
+    write(tmp_path, "customers", pl.DataFrame({"customer_id": ["a"]}))
+    (tmp_path / "orders.parquet").write_text("customer_id,amount\n")
+    with pytest.raises(CxError, match="not a Parquet file"):
+        open_dataset(tmp_path)
+    good = tmp_path / "ok.parquet"
+    pl.DataFrame(
+        {"customer_id": ["a"] * 50, "order_date": [date(2024, 1, 1)] * 50, "amount": [1.0] * 50}
+    ).write_parquet(good)
+    (tmp_path / "orders.parquet").write_bytes(good.read_bytes()[:-30])
+    with pytest.raises(CxError, match="orders"):
+        open_dataset(tmp_path)
+    pl.DataFrame(
+        {"customer_id": ["a"], "order_date": ["2024-01-01"], "amount": ["12.50 USD"]}
+    ).write_parquet(tmp_path / "orders.parquet")
+    with pytest.raises(CxError, match=r"'amount'.*not numbers.*'12.50 USD'"):
+        open_dataset(tmp_path)
+
+
+def test_empty_table_and_no_core_table(tmp_path: Path) -> None:
+    write(tmp_path, "customers", pl.DataFrame({"customer_id": pl.Series([], dtype=pl.String)}))
+    with pytest.raises(CxError, match="no rows"):
+        open_dataset(tmp_path)
+    other = tmp_path / "other"
+    write(
+        other,
+        "events",
+        pl.DataFrame({"customer_id": ["a"], "ts": [date(2024, 1, 1)], "event_type": ["login"]}),
+    )
+    with pytest.raises(CxError, match="no customers, orders or monthly"):
+        open_dataset(other)
+
+
+def test_nan_amounts_are_excluded_and_reported(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "orders",
+        pl.DataFrame(
+            {
+                "customer_id": ["a", "a", "a"],
+                "order_date": [date(2024, 1, 1)] * 3,
+                "amount": [10.0, float("nan"), float("inf")],
+            }
+        ),
+    )
+    ds = open_dataset(tmp_path)
+    assert any("non-finite" in n for n in ds.notes)
+    assert facts_by_id(tmp_path)["a"]["lifetime_revenue"] == 10.0
+
+
+def test_input_files_are_never_written(tmp_path: Path) -> None:
+    import hashlib
+
+    write(
+        tmp_path,
+        "customers",
+        pl.DataFrame({"customer_id": ["a"], "signup_date": [date(2024, 1, 1)]}),
+    )
+    write(
+        tmp_path,
+        "orders",
+        pl.DataFrame({"customer_id": ["a"], "order_date": [date(2024, 2, 1)], "amount": [5.0]}),
+    )
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in tmp_path.iterdir()}
+    open_analysis(tmp_path, cache_dir=tmp_path / "cache")
+    after = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in before}
+    assert before == after
+
+
+# ---------------------------------------------------------------- as_of and status
+
+
+def test_as_of_is_latest_date_with_monthly_counting_to_month_end(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "monthly",
+        pl.DataFrame({"customer_id": ["a"], "month": [date(2025, 2, 14)], "mrr": [10.0]}),
+    )
+    write(
+        tmp_path,
+        "orders",
+        pl.DataFrame({"customer_id": ["a"], "order_date": [date(2025, 2, 20)], "amount": [1.0]}),
+    )
+    ds = open_dataset(tmp_path)
+    assert ds.as_of == date(2025, 2, 28)
+    # month is normalised to the first day
+    assert ds.scan("monthly").collect()["month"].to_list() == [date(2025, 2, 1)]
+
+
+def test_churn_from_churn_date_column(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "customers",
+        pl.DataFrame(
+            {
+                "customer_id": ["a", "b", "c", "d"],
+                "signup_date": [date(2024, 1, 1), date(2024, 1, 1), None, date(2026, 1, 1)],
+                "churn_date": [date(2024, 6, 1), date(2025, 9, 1), None, None],
+                "churn_reason": ["Price", "Price", None, None],
+            }
+        ),
+    )
+    write(
+        tmp_path,
+        "orders",
+        pl.DataFrame({"customer_id": ["c"], "order_date": [date(2024, 3, 5)], "amount": [1.0]}),
+    )
+    f = facts_by_id(tmp_path, as_of=date(2025, 1, 1))
+    assert f["a"]["status"] == "churned" and f["a"]["churn_date"] == date(2024, 6, 1)
+    # churn after as_of is not seen: still active, reason hidden
+    assert f["b"]["status"] == "active" and f["b"]["churn_date"] is None
+    assert f["b"]["churn_reason"] is None
+    # no signup date: start falls back to the first order
+    assert f["c"]["start_date"] == date(2024, 3, 5)
+    # signup after as_of: not a customer yet
+    assert f["d"]["in_universe"] is False and f["d"]["status"] is None
+    assert f["a"]["tenure_days"] == (date(2024, 6, 1) - date(2024, 1, 1)).days
+
+
+def test_churn_from_monthly_is_month_after_last_positive_mrr(tmp_path: Path) -> None:
+    months = [date(2024, m, 1) for m in range(1, 7)]
+    write(
+        tmp_path,
+        "monthly",
+        pl.DataFrame(
+            {
+                "customer_id": ["a"] * 6 + ["b"] * 6,
+                "month": months * 2,
+                "mrr": [10, 10, 10, 0, 0, 0] + [5, 5, 5, 5, 5, 5],
+                "segment": ["x"] * 6 + ["old"] * 5 + ["new"],
+            }
+        ),
+    )
+    f = facts_by_id(tmp_path)  # as_of = 2024-06-30
+    assert churn_source(open_dataset(tmp_path)) == "monthly"
+    assert f["a"]["churn_date"] == date(2024, 4, 1) and f["a"]["status"] == "churned"
+    assert f["b"]["churn_date"] is None and f["b"]["status"] == "active"
+    assert f["b"]["segment"] == "new"  # derived customers: attributes of the latest row
+    assert f["a"]["start_date"] == date(2024, 1, 1)
+    # as of the last positive month itself, churn day (next month) is not yet reached
+    past = facts_by_id(tmp_path, as_of=date(2024, 3, 31))
+    assert past["a"]["status"] == "active"
+
+
+def test_churn_from_is_active(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "customers",
+        pl.DataFrame(
+            {
+                "customer_id": ["a", "b"],
+                "signup_date": [date(2024, 1, 1)] * 2,
+                "is_active": [True, False],
+            }
+        ),
+    )
+    f = facts_by_id(tmp_path)
+    assert (f["a"]["status"], f["b"]["status"]) == ("active", "churned")
+    assert f["b"]["churn_date"] is None
+
+
+def test_churn_from_orders_after_inactive_days(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "orders",
+        pl.DataFrame(
+            {
+                "customer_id": [1, 2, 2],
+                "order_date": [date(2023, 1, 10), date(2023, 1, 1), date(2024, 2, 1)],
+                "amount": [1.0, 1.0, 1.0],
+            }
+        ),
+    )
+    f = facts_by_id(tmp_path)  # as_of = 2024-02-01
+    assert f["1"]["churn_date"] == date(2024, 1, 10)  # 2023-01-10 + 365 days
+    assert f["2"]["status"] == "active"
+    (tmp_path / "cxtui.toml").write_text("[settings]\ninactive_after_days = 400\n")
+    assert facts_by_id(tmp_path)["1"]["status"] == "active"
+
+
+def test_past_as_of_ignores_later_rows(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "orders",
+        pl.DataFrame(
+            {
+                "customer_id": ["a", "a", "b"],
+                "order_date": [date(2024, 1, 1), date(2024, 6, 1), date(2024, 5, 1)],
+                "amount": [10.0, 20.0, 7.0],
+            }
+        ),
+    )
+    f = facts_by_id(tmp_path, as_of=date(2024, 3, 1))
+    assert set(f) == {"a", "b"}
+    assert f["a"]["lifetime_revenue"] == 10.0 and f["a"]["last_order_date"] == date(2024, 1, 1)
+    assert f["b"]["in_universe"] is False  # its only order is after as_of: no start yet
