@@ -10,3 +10,8 @@ class CxError(Exception):
     """
 
     exit_code = 2
+
+    def __init__(self, message: str, *, table: str = "", column: str = "") -> None:
+        super().__init__(message)
+        self.table = table
+        self.column = column

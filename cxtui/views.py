@@ -116,8 +116,17 @@ PRIORITY: dict[str, int] = {
 }
 
 
+# Prose columns: wrapped rather than cut.
+WRAPPED = frozenset({"signals", "comment", "detail"})
+
+
 def spec(key: str) -> ColumnSpec:
-    return ColumnSpec(key=key, kind=KINDS.get(key, "text"), priority=PRIORITY.get(key, 2))
+    return ColumnSpec(
+        key=key,
+        kind=KINDS.get(key, "text"),
+        priority=PRIORITY.get(key, 2),
+        wrap=key in WRAPPED,
+    )
 
 
 def table(
@@ -156,9 +165,13 @@ def overview_object(analysis: Analysis) -> dict[str, Any]:
 
 def segments_table(analysis: Analysis, by: list[str], limit: int | None = None) -> ResultTable:
     frame = collect(panes.segments(analysis.scope, by))
-    return table(
+    rt = table(
         f"Segments by {' × '.join(by)} — {_subtitle(analysis)}", _limit(frame, limit), analysis
     )
+    for col in rt.columns:
+        if col.key in by:
+            col.priority = 0  # the dimension itself is never hidden
+    return rt
 
 
 def top_table(analysis: Analysis, by: str | None, n: int | None) -> ResultTable:

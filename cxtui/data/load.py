@@ -273,7 +273,9 @@ def _normalise(
                 have = ", ".join(schema.names()[:12])
                 raise CxError(
                     f"{where}: table {table}: required column {canon!r} is missing "
-                    f"(columns: {have}); fix: rename it or map it in cxtui.toml with {hint}"
+                    f"(columns: {have}); fix: rename it or map it in cxtui.toml with {hint}",
+                    table=table,
+                    column=canon,
                 )
             continue
         used.add(src)
@@ -282,7 +284,9 @@ def _normalise(
             raise CxError(
                 f"{where}: table {table}: column {src!r} has type {dtype}, expected {col.kind}; "
                 f"fix: export {canon} as {col.kind} "
-                f"or map another column in [tables.{table}.columns]"
+                f"or map another column in [tables.{table}.columns]",
+                table=table,
+                column=canon,
             )
         source = pl.col(src)
         if canon in values:

@@ -38,7 +38,9 @@ def _load_all(
         try:
             t = load_table(root, config, table)
         except CxError as exc:
-            findings.append(Finding("error", table, "", "schema", None, str(exc)))
+            findings.append(
+                Finding("error", table, exc.column, "schema", None, str(exc))
+            )
             continue
         if t is not None:
             loaded[table] = t
@@ -183,7 +185,7 @@ def validate_dataset(
     findings.append(Finding(
         "note", "", "", "summary", None,
         f"tables: {', '.join(f'{n} ({t.rows:,} rows)' for n, t in loaded.items())}; "
-        f"as_of {resolved}",
+        f"as_of {resolved or 'unknown (no dates)'}",
     ))
     order = {"error": 0, "warning": 1, "note": 2}
     return sorted(findings, key=lambda f: order[f.level])
@@ -212,7 +214,7 @@ def findings_table(findings: list[Finding]):
             ColumnSpec("column", priority=1),
             ColumnSpec("check", priority=0),
             ColumnSpec("count", kind="int", priority=1),
-            ColumnSpec("detail", priority=0),
+            ColumnSpec("detail", priority=0, wrap=True),
         ],
         footer=f"{n_err} error(s), {n_warn} warning(s)",
     )

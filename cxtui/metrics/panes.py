@@ -110,11 +110,17 @@ def segment_members(scope: Scope, by: list[str], values: list) -> pl.LazyFrame:
 
 # ---------------------------------------------------------------- top customers
 
-TOP_BY = ("revenue_12m", "mrr", "lifetime_revenue")
+TOP_BY = ("revenue_12m", "mrr", "lifetime_revenue", "annual_revenue")
 
 
 def default_top_by(scope: Scope) -> str:
-    return "revenue_12m" if scope.ds.has("orders") else "mrr"
+    """SPEC §6: revenue_12m with orders, else mrr; with neither table (a bare
+    customers export) annual_revenue when the customers carry it."""
+    if scope.ds.has("orders"):
+        return "revenue_12m"
+    if not scope.ds.has("monthly") and "annual_revenue" in scope.fact_columns():
+        return "annual_revenue"
+    return "mrr"
 
 
 def top_customers(scope: Scope, by: str, n: int | None) -> pl.LazyFrame:
@@ -123,11 +129,12 @@ def top_customers(scope: Scope, by: str, n: int | None) -> pl.LazyFrame:
         raise CxError(f"unknown --by {by!r} for top; fix: use one of {', '.join(TOP_BY)}")
     cols = set(scope.fact_columns())
     if by not in cols:
-        table = "monthly" if by == "mrr" else "orders"
-        raise CxError(
-            f"top --by {by}: the dataset has no {table} table; "
-            f"fix: use --by {default_top_by(scope)}"
+        what = {"mrr": "monthly table", "annual_revenue": "annual_revenue column"}.get(
+            by, "orders table"
         )
+        usable = [b for b in TOP_BY if b in cols]
+        fix = f"use --by {' or '.join(usable)}" if usable else "add an orders or monthly table"
+        raise CxError(f"top --by {by}: the dataset has no {what}; fix: {fix}")
     value = pl.col(by)
     ranked = (
         scope.universe.with_columns(ratio(value, value.sum()).alias("revenue_share"))

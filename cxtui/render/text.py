@@ -1,0 +1,79 @@
+"""Text from the data made safe to show, and every value formatted one way.
+
+Names, reasons and comments come from files we do not control: they are shown
+literally. Rich markup is never parsed (callers build `Text` objects), and
+terminal control characters are made visible here, so that an ESC sequence in a
+customer name can neither clear the screen nor recolour the table.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime
+from typing import Any
+
+# C0 and C1 controls (including ESC, BEL, CSI 0x9b) except \t and \n, handled below.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Bidi overrides/isolates and zero-width characters can reorder or hide text.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+def safe_text(value: Any, max_len: int | None = None) -> str:
+    """`value` as one printable line: controls shown as `\\xNN`, tabs and newlines
+    as `\\t` / `\\n`, invisible bidi/zero-width characters removed; cut to
+    `max_len` characters with an ellipsis."""
+    text = value if isinstance(value, str) else str(value)
+    if not text.isprintable():
+        text = text.replace("\t", "\\t").replace("\r\n", "\\n").replace("\n", "\\n")
+        text = _CONTROL.sub(_visible, text)
+        text = _INVISIBLE.sub("", text)
+    if max_len is not None and len(text) > max_len:
+        text = text[: max(max_len - 1, 0)] + "…"
+    return text
+
+
+MISSING = "—"
+
+
+def is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def format_value(value: Any, kind: str = "text", currency: str = "$") -> str:
+    """One formatter for CLI tables, Markdown and the TUI.
+
+    kinds: int, money, pct (a ratio: 0.123 → 12.3%), score, float, date, id, text.
+    """
+    if is_missing(value):
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if kind == "int" and isinstance(value, int | float):
+        return f"{value:,.0f}"
+    if kind == "money" and isinstance(value, int | float):
+        sign = "-" if value < 0 else ""
+        mag = abs(value)
+        body = f"{mag:,.2f}" if mag < 100 and mag != int(mag) else f"{mag:,.0f}"
+        return f"{sign}{currency}{body}"
+    if kind == "pct" and isinstance(value, int | float):
+        return f"{value * 100:,.1f}%"
+    if kind == "score" and isinstance(value, int | float):
+        return f"{value:,.0f}"
+    if kind == "float" and isinstance(value, int | float):
+        return f"{value:,.1f}"
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return safe_text(value)
