@@ -145,8 +145,17 @@ def ensure_dataset(size: str, root: Path) -> Path:
     if not (out / "customers.parquet").exists():
         print(f"generating {size} ({SIZES[size]:,} customers) into {out} …", flush=True)
         t, rss, _ = measure(
-            [sys.executable, "-m", "cxtui.cli", "demo", "--customers", str(SIZES[size]),
-             "--out", str(out), "--force"]
+            [
+                sys.executable,
+                "-m",
+                "cxtui.cli",
+                "demo",
+                "--customers",
+                str(SIZES[size]),
+                "--out",
+                str(out),
+                "--force",
+            ]
         )
         print(f"  generated in {t:.1f} s, peak {rss:,.0f} MiB")
     return out
@@ -173,24 +182,52 @@ def main() -> None:
     args = parser.parse_args()
     root = Path(args.data_dir)
     print(f"# cxtui benchmarks — {time.strftime('%Y-%m-%d %H:%M')}")
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     cxtui = [sys.executable, "-m", "cxtui.cli"]
     for size in args.sizes.split(","):
         data = ensure_dataset(size.strip(), root)
         as_of = json.loads(
             subprocess.run(
                 [*cxtui, "overview", str(data), "--format", "json", "--no-cache"],
-                capture_output=True, text=True, check=True,
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout
         )["as_of"]
         print(f"\n## {size}: {data} (as_of {as_of})")
         cold, duck = [], []
         for _ in range(args.runs):
             cache = Path(tempfile.mkdtemp(prefix="cxtui-bench-cache-"))
-            cold.append(measure([*cxtui, "report", str(data), "--format", "json",
-                                 "--as-of", as_of, "--cache-dir", str(cache)]))
-            warm = measure([*cxtui, "report", str(data), "--format", "json",
-                            "--as-of", as_of, "--cache-dir", str(cache)])
+            cold.append(
+                measure(
+                    [
+                        *cxtui,
+                        "report",
+                        str(data),
+                        "--format",
+                        "json",
+                        "--as-of",
+                        as_of,
+                        "--cache-dir",
+                        str(cache),
+                    ]
+                )
+            )
+            warm = measure(
+                [
+                    *cxtui,
+                    "report",
+                    str(data),
+                    "--format",
+                    "json",
+                    "--as-of",
+                    as_of,
+                    "--cache-dir",
+                    str(cache),
+                ]
+            )
             duck.append(measure([sys.executable, "-c", DUCKDB_SCRIPT, str(data), as_of]))
         best_cold = min(cold)
         best_duck = min(duck)

@@ -243,7 +243,7 @@ def overview(
 ) -> None:
     """Overall statistics: customers, growth, churn, revenue, MRR, retention, NPS."""
     from cxtui import views
-    from cxtui.render import make_console, render_object
+    from cxtui.render import render_object
 
     analysis = load(data, as_of, where, config, no_cache, cache_dir)
     obj = views.overview_object(analysis)
@@ -318,7 +318,8 @@ def top(
         str | None,
         typer.Option(
             "--by",
-            help="revenue_12m | mrr | lifetime_revenue (default: revenue_12m with orders, else mrr).",
+            help="revenue_12m | mrr | lifetime_revenue | annual_revenue "
+            "(default: revenue_12m with orders, else mrr, else annual_revenue).",
         ),
     ] = None,
     as_of: AsOfOpt = None,
@@ -468,7 +469,7 @@ def account(
 ) -> None:
     """One account in full: profile, KPIs, risk signals, history and next actions."""
     from cxtui import views
-    from cxtui.render.account import account_json, account_renderables, account_markdown
+    from cxtui.render.account import account_json, account_markdown, account_renderables
 
     data, cid = (data_or_id, customer_id) if customer_id is not None else (None, data_or_id)
     analysis = load(data, as_of, where, config, no_cache, cache_dir)

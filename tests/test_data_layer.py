@@ -236,7 +236,7 @@ def test_churn_from_monthly_is_month_after_last_positive_mrr(tmp_path: Path) -> 
             {
                 "customer_id": ["a"] * 6 + ["b"] * 6,
                 "month": months * 2,
-                "mrr": [10, 10, 10, 0, 0, 0] + [5, 5, 5, 5, 5, 5],
+                "mrr": [10, 10, 10, 0, 0, 0, 5, 5, 5, 5, 5, 5],
                 "segment": ["x"] * 6 + ["old"] * 5 + ["new"],
             }
         ),

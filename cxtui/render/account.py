@@ -138,8 +138,10 @@ def _tables(acc: Account, currency: str):
             ResultTable(
                 titles.get(name, name),
                 frame,
-                [ColumnSpec(c, kinds.get(c, "float" if frame[c].dtype.is_numeric() else "text"))
-                 for c in frame.columns],
+                [
+                    ColumnSpec(c, kinds.get(c, "float" if frame[c].dtype.is_numeric() else "text"))
+                    for c in frame.columns
+                ],
                 currency=currency,
             )
         )

@@ -104,7 +104,8 @@ def to_rich_table(rt: ResultTable, width: int | None = None, max_cell: int = 40)
     # Columns with no value at all (e.g. revenue without an orders table) say
     # nothing in a table; they are listed in the caption instead.
     empty = [
-        i for i, col in enumerate(cells)
+        i
+        for i, col in enumerate(cells)
         if rt.frame.height and specs[i].priority > 0 and all(c == MISSING for c in col)
     ]
     keep = [i for i in range(len(specs)) if i not in empty]
@@ -147,8 +148,9 @@ def to_rich_table(rt: ResultTable, width: int | None = None, max_cell: int = 40)
             ratio=1 if spec.wrap else None,
         )
     for r in range(rt.frame.height):
-        table.add_row(*(Text(cells[i][r], style="dim" if cells[i][r] == MISSING else "")
-                        for i in keep))
+        table.add_row(
+            *(Text(cells[i][r], style="dim" if cells[i][r] == MISSING else "") for i in keep)
+        )
     if rt.frame.height == 0:
         table.caption = Text("\n".join([*caption_parts, "no rows"]))
     return table
