@@ -165,7 +165,14 @@ def open_analysis(
     cache_dir: Path | None = None,
     use_cache: bool = True,
 ) -> Analysis:
-    ds = open_dataset(data, config, as_of)
+    return analysis_of(open_dataset(data, config, as_of), where, cache_dir, use_cache)
+
+
+def analysis_of(
+    ds: Dataset, where: str | None = None, cache_dir: Path | None = None, use_cache: bool = True
+) -> Analysis:
+    """An opened dataset's analysis (the facts are the slow part: the TUI runs
+    this in a worker after opening the dataset up front for clear errors)."""
     facts, from_cache = build_facts(ds, cache_dir, use_cache)
     analysis = Analysis(ds, facts, where, from_cache)
     if where:

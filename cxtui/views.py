@@ -284,3 +284,59 @@ def account_result(analysis: Analysis, customer_id: str) -> Account:
     return Account(
         summary, dict(zip(history, frames[1:], strict=True)), attributes, analysis.ds.as_of
     )
+
+
+# ---------------------------------------------------------------- TUI helpers
+
+
+def trend_frame(analysis: Analysis) -> pl.DataFrame:
+    from cxtui.metrics.trend import monthly_trend
+
+    return collect(monthly_trend(analysis.scope))
+
+
+def dimensions(analysis: Analysis) -> list[str]:
+    return panes.dimensions(analysis.scope)
+
+
+def segment_members_table(
+    analysis: Analysis, by: list[str], values: list[Any], title: str
+) -> ResultTable:
+    """Exactly the customers a segments row counts, biggest first."""
+    scope = analysis.scope
+    order = panes.default_top_by(scope)
+    frame = collect(
+        panes.segment_members(scope, by, values).sort(
+            [order, "customer_id"], descending=[True, False], nulls_last=True
+        )
+    )
+    return members_table(analysis, frame, title)
+
+
+def churned_members_table(
+    analysis: Analysis, window_days: int, reason: str | None, title: str
+) -> ResultTable:
+    frame = collect(panes.churned_accounts(analysis.scope, window_days, reason))
+    return members_table(analysis, frame, title)
+
+
+def sort_table(rt: ResultTable, key: str, descending: bool) -> ResultTable:
+    frame = rt.frame.sort(key, descending=descending, nulls_last=True, maintain_order=True)
+    return ResultTable(rt.title, frame, rt.columns, rt.footer, rt.currency)
+
+
+def filter_table(rt: ResultTable, text: str) -> ResultTable:
+    """Rows where any text column contains `text` (case-insensitive, literal)."""
+    if not text:
+        return rt
+    needle = text.lower()
+    frame = rt.frame
+    conds = [
+        pl.col(c).cast(pl.String).str.to_lowercase().str.contains(needle, literal=True)
+        for c, dtype in frame.schema.items()
+        if dtype == pl.String or dtype == pl.Categorical
+    ]
+    if not conds:
+        return ResultTable(rt.title, frame.clear(), rt.columns, rt.footer, rt.currency)
+    filtered = frame.filter(pl.any_horizontal(conds).fill_null(False))
+    return ResultTable(rt.title, filtered, rt.columns, rt.footer, rt.currency)

@@ -1,0 +1,1 @@
+"""The Textual front end. Imported only by `cxtui [DATA]` (see cli.tui)."""

@@ -1,0 +1,137 @@
+"""What every data screen shares: the top bar, the breadcrumb, queries in
+thread workers that post results back, and the table actions (filter, sort,
+export, command) that work on whichever table has focus."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from textual.worker import get_current_worker
+
+from cxtui.errors import CxError
+from cxtui.render import ResultTable, safe_text
+from cxtui.tui.messages import Failed, Loaded
+from cxtui.tui.widgets.data_view import DataView
+
+if TYPE_CHECKING:
+    from cxtui.engine import Analysis
+    from cxtui.tui.app import CxApp
+
+
+@dataclass
+class Derived:
+    """A sorted or filtered version of a view's loaded table."""
+
+    table: ResultTable
+
+
+class TopBar(Static):
+    """Dataset, as_of and --where: what every number on screen is computed over."""
+
+
+class Breadcrumb(Static):
+    pass
+
+
+class DataScreen(Screen):
+    crumbs: list[str] = []
+
+    @property
+    def cx(self) -> CxApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def analysis(self) -> Analysis:
+        assert self.cx.analysis is not None
+        return self.cx.analysis
+
+    def compose_top(self) -> ComposeResult:
+        yield TopBar(self.cx.top_bar_text(), id="topbar")
+        yield Breadcrumb(id="crumbs")
+
+    def compose_bottom(self) -> ComposeResult:
+        yield Footer()
+
+    def set_crumbs(self, crumbs: list[str]) -> None:
+        self.crumbs = crumbs
+        text = Text(" › ".join(safe_text(c, 60) for c in crumbs))
+        for crumb in self.query(Breadcrumb):
+            crumb.update(text)
+
+    # ------------------------------------------------------------ queries
+
+    def run_query(self, target: str, fn: Callable[[], Any], cursor_row: int | None = None) -> None:
+        """Run `fn` in a thread worker (one per target, a newer run cancels the
+        older) and post its result or its error back as a message."""
+        self._query(target, fn, cursor_row)
+
+    def _query(self, target: str, fn: Callable[[], Any], cursor_row: int | None) -> None:
+        self.workers.cancel_group(self, target)
+        self.set_loading(target, True)
+        self.run_worker(
+            lambda: self._run(target, fn, cursor_row),
+            thread=True,
+            group=target,
+            exclusive=True,
+            exit_on_error=False,
+            name=target,
+        )
+
+    def _run(self, target: str, fn: Callable[[], Any], cursor_row: int | None) -> None:
+        worker = get_current_worker()
+        try:
+            payload = fn()
+        except CxError as exc:
+            self.post_message(Failed(target, str(exc)))
+            return
+        if not worker.is_cancelled:
+            self.post_message(Loaded(target, payload, cursor_row))
+
+    def set_loading(self, target: str, loading: bool) -> None:
+        for widget in self.query(f"#{target}"):
+            widget.loading = loading
+
+    def on_failed(self, message: Failed) -> None:
+        self.set_loading(message.target, False)
+        self.notify(safe_text(message.error), severity="error", timeout=8, markup=False)
+
+    def on_loaded(self, message: Loaded) -> None:
+        self.set_loading(message.target, False)
+        self.show(message.target, message.payload, message.cursor_row)
+
+    def show(self, target: str, payload: Any, cursor_row: int | None) -> None:
+        """Put a finished query's result on screen (per screen)."""
+        if isinstance(payload, Derived):
+            view = self.query_one(f"#{target}", DataView)
+            view.set_table(payload.table, cursor_row or 0, base=False)
+        elif isinstance(payload, ResultTable):
+            view = self.query_one(f"#{target}", DataView)
+            view.set_table(payload, cursor_row or 0)
+
+    # ------------------------------------------------------------ table actions
+
+    def active_view(self) -> DataView | None:
+        focused = self.focused
+        if isinstance(focused, DataView):
+            return focused
+        views = [v for v in self.query(DataView) if v.display and v.table is not None]
+        return views[0] if views else None
+
+    def cli_command(self) -> str:
+        return self.cx.invocation.command("overview")
+
+    def export_name(self) -> str:
+        return "view"
+
+    def drill(self, view: DataView, row: dict[str, Any]) -> None:
+        """Enter on a row; screens that drill override this."""
+
+    def on_data_view_selected(self, event: DataView.Selected) -> None:
+        event.stop()
+        self.drill(event.view, event.row)
