@@ -285,7 +285,7 @@ def load_config(root: Path, config_file: Path | None = None) -> Config:
     if not path.is_file():
         raise CxError(f"{path}: config file not found; fix: check the --config path")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # Notepad writes a BOM
     except (OSError, UnicodeDecodeError) as exc:
         raise CxError(f"{path}: cannot read config ({exc}); fix: check the file") from None
     except tomllib.TOMLDecodeError as exc:

@@ -225,12 +225,14 @@ def _convert(expr: pl.Expr, dtype: pl.DataType, col: Column) -> pl.Expr:
     if isinstance(dtype, pl.Datetime):
         return expr.dt.date()
     if dtype == pl.String:
+        # ISO text only (docs/config.md); a time and offset after the date count by
+        # the written calendar date. No format inference: polars reads "02/01/2025"
+        # day-first (US month starts silently become January days) and raises on
+        # timezone-aware and naive text mixed in one column.
         s = expr.str.strip_chars()
         return pl.coalesce(
             s.str.to_date("%Y-%m-%d", strict=False),
             s.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False),
-            s.str.to_date(strict=False),
-            s.str.to_datetime(strict=False).dt.date(),
         )
     return pl.lit(None, dtype=pl.Date)  # numbers are not dates: reported by the probe
 

@@ -139,7 +139,11 @@ def _tables(acc: Account, currency: str):
                 titles.get(name, name),
                 frame,
                 [
-                    ColumnSpec(c, kinds.get(c, "float" if frame[c].dtype.is_numeric() else "text"))
+                    ColumnSpec(
+                        c,
+                        kinds.get(c, "float" if frame[c].dtype.is_numeric() else "text"),
+                        wrap=c == "comment",  # survey comments in full, wrapped
+                    )
                     for c in frame.columns
                 ],
                 currency=currency,
@@ -168,14 +172,14 @@ def account_renderables(acc: Account, currency: str, width: int) -> list[Any]:
     out: list[Any] = [Rule(Text(safe_text(_title(acc), 200), style="bold"))]
     profile = Table(title="Profile", show_header=False, box=None)
     profile.add_column("key", style="dim")
-    profile.add_column("value")
+    profile.add_column("value", overflow="fold")  # the detail shows long values whole
     for key in acc.attributes:
         profile.add_row(Text(safe_text(key)), Text(format_value(fact.get(key), _kind(key))))
     out.append(profile)
     for section, rows in KPI_SECTIONS:
         t = Table(title=section, show_header=False, box=None)
         t.add_column("key", style="dim")
-        t.add_column("value", justify="right")
+        t.add_column("value", justify="right", overflow="fold")
         for label, key, kind in rows:
             if key in kpis:
                 t.add_row(label, Text(format_value(kpis.get(key), kind, currency)))

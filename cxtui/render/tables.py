@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -180,7 +181,7 @@ def to_csv(rt: ResultTable, safe: bool = True) -> str:
     a formula gets a leading apostrophe."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([safe_text(c) if safe else c for c in rt.frame.columns])
+    writer.writerow([_csv_cell(c, safe) for c in rt.frame.columns])
     for row in rt.frame.iter_rows():
         writer.writerow([_csv_cell(v, safe) for v in row])
     return buf.getvalue()
@@ -202,8 +203,21 @@ def to_json_rows(rt: ResultTable) -> list[dict[str, Any]]:
     return [jsonable(r) for r in rt.frame.to_dicts()]
 
 
+# Characters JSON may carry raw but a terminal must not see raw: C1 controls
+# (U+009B is a CSI on many terminals), bidi overrides, zero-width characters and
+# line/paragraph separators. Outside strings JSON text is ASCII, so escaping them
+# as \uXXXX keeps the document valid and every value identical.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def json_dumps(obj: Any) -> str:
+    """JSON text (non-ASCII kept readable) that is inert on a terminal."""
+    text = json.dumps(jsonable(obj), ensure_ascii=False, indent=2)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def to_json(rt: ResultTable) -> str:
-    return json.dumps(to_json_rows(rt), ensure_ascii=False, indent=2) + "\n"
+    return json_dumps(to_json_rows(rt)) + "\n"
 
 
 def md_escape(text: str) -> str:
@@ -238,7 +252,7 @@ def render_object(
     """A flat metrics object (overview, retention) as a two-column table
     (a Rich renderable for `table`, a string for csv/markdown/json)."""
     if fmt == "json":
-        return json.dumps(jsonable(obj), ensure_ascii=False, indent=2)
+        return json_dumps(obj)
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")

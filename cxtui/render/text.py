@@ -58,8 +58,8 @@ def format_value(value: Any, kind: str = "text", currency: str = "$") -> str:
     if kind == "int" and isinstance(value, int | float):
         return f"{value:,.0f}"
     if kind == "money" and isinstance(value, int | float):
-        sign = "-" if value < 0 else ""
-        mag = abs(value)
+        mag = round(abs(value), 2)  # rounded first: 99.999 is "$100", not "$100.00"
+        sign = "-" if value < 0 and mag else ""
         body = f"{mag:,.2f}" if mag < 100 and mag != int(mag) else f"{mag:,.0f}"
         return f"{sign}{currency}{body}"
     if kind == "pct" and isinstance(value, int | float):

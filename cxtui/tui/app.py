@@ -77,7 +77,7 @@ class CxApp(App):
         from cxtui.engine import analysis_of
 
         inv = self.invocation
-        if self.dataset is None or self.analysis is None and self.dataset_stale:
+        if self.dataset is None or (self.analysis is None and self.dataset_stale):
             self.dataset = open_dataset(inv.data, inv.config, inv.as_of)
         analysis = analysis_of(self.dataset, inv.where, self.cache_dir, self.use_cache)
         self.dataset_stale = True  # a reload re-reads the files
@@ -99,10 +99,7 @@ class CxApp(App):
         if event.state != WorkerState.ERROR:
             return
         error = event.worker.error
-        if isinstance(error, CxError):
-            text = str(error)
-        else:
-            text = f"{type(error).__name__}: {error}"
+        text = str(error) if isinstance(error, CxError) else f"{type(error).__name__}: {error}"
         if event.worker.group == "analysis":
             self.load_error = text
             for bar in self.query(TopBar):
@@ -274,7 +271,7 @@ class CxApp(App):
     def key_rows(self, screen: Screen) -> list[tuple[str, str, str]]:
         """(key, description, where) for every binding active on `screen`."""
         rows: dict[str, tuple[str, str, str]] = {}
-        for key, active in screen.active_bindings.items():
+        for active in screen.active_bindings.values():
             binding = active.binding
             if not binding.description:
                 continue
