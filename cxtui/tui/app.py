@@ -67,7 +67,6 @@ class CxApp(App):
         self.open_analysis()
 
     def open_analysis(self) -> None:
-        self.notify("loading the dataset…", timeout=2)
         self.run_worker(
             self._open, thread=True, group="analysis", exclusive=True, exit_on_error=False
         )
