@@ -7,7 +7,6 @@ Polars, Textual and the metrics are imported inside the commands, so
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from datetime import date
@@ -217,7 +216,9 @@ def _frame_records(frame) -> list[dict[str, Any]]:
 
 
 def emit_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(jsonable(obj), ensure_ascii=False, indent=2) + "\n")
+    from cxtui.render import json_dumps
+
+    sys.stdout.write(json_dumps(obj) + "\n")
 
 
 def emit(rt, fmt: Format, color: ColorMode) -> None:

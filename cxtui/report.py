@@ -144,9 +144,9 @@ def report_markdown(rep: Report) -> str:
 
 
 def _md(text: str) -> str:
-    from cxtui.render import safe_text
+    from cxtui.render import md_escape
 
-    return safe_text(str(text)).replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
+    return md_escape(str(text))
 
 
 def report_renderables(rep: Report, width: int) -> list[Any]:

@@ -89,7 +89,7 @@ def _customer_part(scope: Scope) -> pl.LazyFrame:
         n = score.count().cast(pl.Int64)
         aggs += [
             ratio(
-                100.0 * ((score >= 9).sum() - (score <= 6).sum()).cast(pl.Float64),
+                100.0 * ((score >= 9).sum().cast(pl.Float64) - (score <= 6).sum().cast(pl.Float64)),
                 n.cast(pl.Float64),
             ).alias("nps_90d"),
             n.alias("nps_90d_n"),

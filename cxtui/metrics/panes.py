@@ -25,13 +25,27 @@ def dimensions(scope: Scope) -> list[str]:
     derived = [d for d in DERIVED_DIMENSIONS if d in cols]
     custom = [d for d in scope.ds.config.dimensions if d in cols]
     attrs = scope.ds.columns("customers")
+    schema = scope.facts.collect_schema()
     skip = {"customer_id", "name", "signup_date", "churn_date", "renewal_date"}
-    extra = [c for c in attrs if c not in skip and c not in derived and c not in custom]
+    # measures (annual_revenue, a months count…) would make one row per value
+    extra = [
+        c
+        for c in attrs
+        if c not in skip
+        and c not in derived
+        and c not in custom
+        and c in schema
+        and not schema[c].is_float()
+        and not schema[c].is_temporal()
+    ]
     return [*derived, *custom, *extra, "status"]
 
 
 def check_dimension(scope: Scope, dim: str) -> None:
-    if dim not in scope.fact_columns() or dim.startswith(_NOT_DIMENSIONS_PREFIXES):
+    derived = dim in DERIVED_DIMENSIONS
+    if dim not in scope.fact_columns() or (
+        not derived and dim.startswith(_NOT_DIMENSIONS_PREFIXES)
+    ):
         configured = scope.ds.config.dimensions.get(dim)
         if configured is not None:
             raise CxError(

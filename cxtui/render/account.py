@@ -199,13 +199,13 @@ def _kind(key: str) -> str:
 
 
 def account_markdown(acc: Account, currency: str) -> str:
-    from cxtui.render import format_value, safe_text, to_markdown
+    from cxtui.render import format_value, md_escape, to_markdown
 
     fact = acc.summary["fact"]
     kpis = _kpis(fact)
 
     def esc(text: str) -> str:
-        return safe_text(text).replace("|", "\\|")
+        return md_escape(text)
 
     lines = [f"# {esc(_title(acc))}", "", "| Attribute | Value |", "|---|---|"]
     for key in acc.attributes:

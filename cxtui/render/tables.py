@@ -220,8 +220,13 @@ def to_json(rt: ResultTable) -> str:
     return json_dumps(to_json_rows(rt)) + "\n"
 
 
+# Intraword `_` is not emphasis in CommonMark, so snake_case keys stay readable.
+_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|])")
+
+
 def md_escape(text: str) -> str:
-    return safe_text(text).replace("\\", "\\\\").replace("|", "\\|")
+    """Literal text in a Markdown table: no links, emphasis, HTML or extra cells."""
+    return _MD_SPECIAL.sub(r"\\\1", safe_text(text))
 
 
 def to_markdown(rt: ResultTable) -> str:

@@ -135,7 +135,15 @@ class MainScreen(DataScreen):
         self.set_crumbs([dict(PANES)[pane]])
 
     def _focus_pane(self, pane: str) -> None:
-        self.call_after_refresh(lambda: self.query_one(f"#{pane}").focus())
+        """Focus the pane's table unless focus is already inside the pane (focus
+        moving into a pane also activates its tab, so blind focusing ping-pongs)."""
+        target = self.query_one(f"#{pane}")
+        focused = self.focused
+        if focused is not None and (focused is target or target in focused.ancestors):
+            return
+        if focused is not None and any(a.id == f"tab-{pane}" for a in focused.ancestors_with_self):
+            return
+        target.focus(scroll_visible=False)
 
     def active_view(self) -> DataView | None:
         focused = self.focused

@@ -22,6 +22,7 @@ from cxtui.render import ColumnSpec, ResultTable, format_value, safe_text
 
 WIDTH_SAMPLE = 500  # rows looked at to size columns
 MAX_CELL = 40
+MAX_PROSE = 90  # signals, comments: the explanation is the point
 GAP = 2
 
 
@@ -85,6 +86,8 @@ class DataView(ScrollView, can_focus=True):
         self.filter_text = ""
         self.specs: list[ColumnSpec] = []
         self.widths: list[int] = []
+        self.natural: list[int] = []
+        self._laid_out_for = -1
         self.offsets: list[int] = []
         self.sort_key: str | None = None
         self.sort_desc = False
@@ -112,16 +115,45 @@ class DataView(ScrollView, can_focus=True):
             col = sample[spec.key].to_list()
             cells = [format_value(v, spec.kind, table.currency) for v in col]
             longest = max((_cell_width(c) for c in cells), default=0)
-            widths.append(max(_cell_width(spec.header) + 1, min(longest, MAX_CELL), 3))
+            cap = MAX_PROSE if spec.wrap else MAX_CELL
+            widths.append(max(_cell_width(spec.header) + 1, min(longest, cap), 3))
+        self.natural = widths
+        self._layout()
+        self.cursor_col = min(self.cursor_col, max(len(self.specs) - 1, 0))
+        self.cursor_row = max(0, min(cursor_row, frame.height - 1))
+        self.refresh()
+
+    def _layout(self) -> None:
+        """Column widths for the current width: when the table is too wide, long
+        text columns (names, owners) give way first so the prose column (signals)
+        and the numbers stay readable; what still does not fit scrolls sideways."""
+        widths = list(self.natural)
+        # the outer width, less room for a vertical scrollbar, whether or not one
+        # shows: a width that moved with the scrollbars would re-layout forever
+        available = (self.outer_size.width or 120) - 2
+        self._laid_out_for = self.outer_size.width
+        excess = sum(w + GAP for w in widths) + 1 - available
+        shrinkable = [
+            i for i, s in enumerate(self.specs) if not s.numeric and s.priority > 0 and not s.wrap
+        ]
+        floor = 12
+        while excess > 0:
+            candidates = [i for i in shrinkable if widths[i] > floor]
+            if not candidates:
+                break
+            widest = max(candidates, key=lambda i: widths[i])
+            widths[widest] -= 1
+            excess -= 1
         self.widths = widths
         self.offsets = []
         x = 1
         for w in widths:
             self.offsets.append(x)
             x += w + GAP
-        self.virtual_size = Size(x, frame.height + 1)
-        self.cursor_col = min(self.cursor_col, max(len(self.specs) - 1, 0))
-        self.cursor_row = max(0, min(cursor_row, frame.height - 1))
+        height = self.table.frame.height if self.table is not None else 0
+        size = Size(x, height + 1)
+        if size != self.virtual_size:
+            self.virtual_size = size
         self.refresh()
 
     def current_row(self) -> dict[str, Any] | None:
@@ -224,6 +256,8 @@ class DataView(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor_row - height + 1, animate=False, immediate=True)
 
     def on_resize(self) -> None:
+        if self.table is not None and self.outer_size.width != self._laid_out_for:
+            self._layout()
         self._scroll_cursor_into_view()
 
     def on_focus(self) -> None:

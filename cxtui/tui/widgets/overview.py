@@ -148,8 +148,10 @@ class OverviewPanel(VerticalScroll, can_focus=True):
                 target.update("")
 
     def _draw_kpis(self) -> None:
-        wide = (self.size.width or 80) >= 100
-        self.query_one("#distributions").styles.layout = "horizontal" if wide else "vertical"
+        layout = "horizontal" if (self.size.width or 80) >= 100 else "vertical"
+        dist = self.query_one("#distributions")
+        if dist.styles.layout is None or dist.styles.layout.name != layout:
+            dist.styles.layout = layout  # only on a change: a layout triggers a resize
         if self.data is not None:
             columns = max(1, min(4, (self.size.width or 80) // 36))
             self.query_one("#kpis", Static).update(kpi_grid(self.data, columns))
