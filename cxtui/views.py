@@ -94,7 +94,7 @@ PRIORITY: dict[str, int] = {
     "share": 1,
     "nrr": 0,
     "grr": 1,
-    "signals": 1,
+    "signals": 0,  # every risk score shows its signals
     "revenue_share": 2,
     "active_rate": 2,
     "owner": 2,

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+TEXT_FLOOR = 16  # narrowest a text column is cut to before columns are dropped
 NUMERIC_KINDS = frozenset({"int", "money", "pct", "score", "float"})
 # Cells that a spreadsheet would evaluate as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -88,9 +89,11 @@ def formatted_columns(rt: ResultTable, max_cell: int | None = None) -> list[list
 def to_rich_table(rt: ResultTable, width: int | None = None, max_cell: int = 40) -> Table:
     """A Rich table made only of `Text` cells (markup in the data is never parsed).
 
-    When the natural width exceeds `width`, whole columns are dropped — highest
-    priority number first, rightmost first among equals — and the caption says
-    which, so a narrow terminal shows fewer columns rather than wrapped cells.
+    When the natural width exceeds `width`: minor columns (priority ≥ 2) are
+    dropped, highest number first and rightmost first among equals; then long
+    text is cut with "…" to TEXT_FLOOR; then priority-1 columns are dropped.
+    Priority 0 is never dropped. The caption lists what was hidden, so a narrow
+    terminal shows fewer columns rather than wrapped cells.
     """
     from rich import box
     from rich.table import Table
@@ -116,14 +119,27 @@ def to_rich_table(rt: ResultTable, width: int | None = None, max_cell: int = 40)
         def total(idx: list[int]) -> int:
             return sum(natural[i] + 3 for i in idx) + 1
 
-        order = sorted(keep, key=lambda i: (-specs[i].priority, -i))
-        for i in order:
-            if total(keep) <= width or len(keep) <= 1:
+        def drop(min_priority: int) -> None:
+            for i in sorted(keep, key=lambda i: (-specs[i].priority, -i)):
+                if total(keep) <= width or len(keep) <= 1:
+                    return
+                if specs[i].priority >= min_priority:
+                    keep.remove(i)
+                    hidden.append(specs[i].key)
+
+        drop(2)  # minor columns go first
+        # then long text (names, owners) is cut with "…" down to TEXT_FLOOR
+        excess = total(keep) - width
+        for i in sorted(keep, key=lambda i: -natural[i]):
+            spec = specs[i]
+            if excess <= 0:
                 break
-            if specs[i].priority == 0:
+            if spec.numeric or spec.wrap or spec.kind in ("id", "date"):
                 continue
-            keep.remove(i)
-            hidden.append(specs[i].key)
+            cut = min(excess, max(natural[i] - TEXT_FLOOR, 0))
+            natural[i] -= cut
+            excess -= cut
+        drop(1)  # and only then the important ones
     caption_parts = []
     if rt.footer:
         caption_parts.append(safe_text(rt.footer))
@@ -146,6 +162,7 @@ def to_rich_table(rt: ResultTable, width: int | None = None, max_cell: int = 40)
             no_wrap=not spec.wrap,
             overflow="fold" if spec.wrap else "ellipsis",
             min_width=min(natural[i], 12),
+            max_width=None if spec.wrap else natural[i],
             ratio=1 if spec.wrap else None,
         )
     for r in range(rt.frame.height):
