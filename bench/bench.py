@@ -31,7 +31,11 @@ import sys, duckdb
 root, as_of = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
 con.execute("SET threads TO 2")
-p = lambda t: f"read_parquet('{root}/{t}.parquet')"
+import os
+def p(t):
+    # a table is <t>.parquet or a folder <t>/ of parts (how `cxtui demo` writes M and L)
+    path = f"{root}/{t}/*.parquet" if os.path.isdir(f"{root}/{t}") else f"{root}/{t}.parquet"
+    return f"read_parquet('{path}')"
 A = f"DATE '{as_of}'"
 con.execute(f'''
 CREATE TEMP TABLE facts AS
@@ -142,7 +146,7 @@ def ensure_dataset(size: str, root: Path) -> Path:
     if size == "S" and (REPO / "data" / "demo" / "customers.parquet").exists():
         return REPO / "data" / "demo"
     out = root / f"cx_{size.lower()}"
-    if not (out / "customers.parquet").exists():
+    if not ((out / "customers.parquet").exists() or (out / "customers").is_dir()):
         print(f"generating {size} ({SIZES[size]:,} customers) into {out} …", flush=True)
         t, rss, _ = measure(
             [

@@ -1,0 +1,85 @@
+"""TUI timings of SPEC §5 on one dataset, driven headless through Textual's Pilot.
+
+    python bench/tui_timings.py DATA CACHE_DIR
+
+Prints one JSON line of seconds: open (until the first pane has numbers, warm
+cache), key (a cursor move until repainted), pane switch, drill (Enter on the
+biggest segment until its account list is on screen), scroll to the end of that
+list, and account detail. Figures, not assertions (the test suite never times).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+
+from cxtui.tui.app import CxApp
+from cxtui.tui.screens.drill import AccountScreen, MembersScreen
+from cxtui.tui.widgets.data_view import DataView
+
+
+async def until(pilot, predicate, timeout: float = 120.0) -> None:
+    start = time.perf_counter()
+    while not predicate():
+        if time.perf_counter() - start > timeout:
+            raise TimeoutError("the TUI did not get there")
+        await pilot.pause(0.002)
+
+
+def idle(app) -> bool:
+    return all(w.is_finished for w in app.workers)
+
+
+async def main(data: Path, cache: Path) -> dict[str, float]:
+    out: dict[str, float] = {}
+    t0 = time.perf_counter()
+    app = CxApp(data, cache_dir=cache, use_cache=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(
+            pilot, lambda: getattr(app.screen.query_one("OverviewPanel"), "data", None) is not None
+        )
+        out["open_first_pane"] = time.perf_counter() - t0
+        await until(pilot, lambda: idle(app))
+        await pilot.press("2")
+        view = app.screen.query_one("#segments", DataView)
+        t = time.perf_counter()
+        await pilot.press("j")
+        await pilot.pause(0)
+        out["key_repaint"] = time.perf_counter() - t
+        t = time.perf_counter()
+        await pilot.press("3")
+        await pilot.pause(0)
+        out["pane_switch"] = time.perf_counter() - t
+        await pilot.press("2", "g")
+        biggest = view.table.frame["customers"][0]
+        t = time.perf_counter()
+        await pilot.press("enter")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, MembersScreen)
+            and app.screen.query_one(DataView).row_count == biggest,
+        )
+        out["drill_segment"] = time.perf_counter() - t
+        out["drill_rows"] = float(biggest)
+        t = time.perf_counter()
+        await pilot.press("end")
+        await pilot.pause(0)
+        out["scroll_to_end"] = time.perf_counter() - t
+        await pilot.press("home")
+        t = time.perf_counter()
+        await pilot.press("enter")
+        await until(
+            pilot,
+            lambda: isinstance(app.screen, AccountScreen)
+            and len(app.screen.query("#account Static")) > 0,
+        )
+        out["account_detail"] = time.perf_counter() - t
+    return out
+
+
+if __name__ == "__main__":
+    result = asyncio.run(main(Path(sys.argv[1]), Path(sys.argv[2])))
+    print(json.dumps(result))
