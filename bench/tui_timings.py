@@ -59,8 +59,10 @@ async def main(data: Path, cache: Path) -> dict[str, float]:
         await pilot.press("enter")
         await until(
             pilot,
-            lambda: isinstance(app.screen, MembersScreen)
-            and app.screen.query_one(DataView).row_count == biggest,
+            lambda: (
+                isinstance(app.screen, MembersScreen)
+                and app.screen.query_one(DataView).row_count == biggest
+            ),
         )
         out["drill_segment"] = time.perf_counter() - t
         out["drill_rows"] = float(biggest)
@@ -73,8 +75,10 @@ async def main(data: Path, cache: Path) -> dict[str, float]:
         await pilot.press("enter")
         await until(
             pilot,
-            lambda: isinstance(app.screen, AccountScreen)
-            and len(app.screen.query("#account Static")) > 0,
+            lambda: (
+                isinstance(app.screen, AccountScreen)
+                and len(app.screen.query("#account Static")) > 0
+            ),
         )
         out["account_detail"] = time.perf_counter() - t
     return out

@@ -165,7 +165,9 @@ def open_analysis(
     cache_dir: Path | None = None,
     use_cache: bool = True,
 ) -> Analysis:
-    return analysis_of(open_dataset(data, config, as_of), where, cache_dir, use_cache)
+    probe_cache = (cache_dir or default_cache_dir()) if use_cache else None
+    ds = open_dataset(data, config, as_of, probe_cache)
+    return analysis_of(ds, where, cache_dir, use_cache)
 
 
 def analysis_of(

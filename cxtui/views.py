@@ -246,21 +246,23 @@ def retention_result(analysis: Analysis, by: str | None) -> Retention:
     return Retention(header, {k: overall[k] for k in RETENTION_KEYS}, seg)
 
 
+MEMBER_COLUMNS = (
+    "customer_id",
+    "name",
+    "segment",
+    "status",
+    "revenue_12m",
+    "mrr",
+    "risk_score",
+    "owner",
+    "churn_date",
+    "churn_reason",
+)
+
+
 def members_table(analysis: Analysis, frame: pl.DataFrame, title: str) -> ResultTable:
     """An account list (segment drill-down, churned accounts)."""
-    wanted = [
-        "customer_id",
-        "name",
-        "segment",
-        "status",
-        "revenue_12m",
-        "mrr",
-        "risk_score",
-        "owner",
-        "churn_date",
-        "churn_reason",
-    ]
-    cols = [c for c in wanted if c in frame.columns]
+    cols = [c for c in MEMBER_COLUMNS if c in frame.columns]
     return table(title, frame.select(cols), analysis)
 
 
@@ -289,6 +291,25 @@ def account_result(analysis: Analysis, customer_id: str) -> Account:
 # ---------------------------------------------------------------- TUI helpers
 
 
+def overview_pane(
+    analysis: Analysis, dims: list[str]
+) -> tuple[dict[str, Any], pl.DataFrame, list[ResultTable]]:
+    """The Overview pane's numbers in one parallel collect: overview, trend and
+    a segments table per dimension."""
+    from cxtui.metrics.trend import monthly_trend
+
+    scope = analysis.scope
+    frames = collect_all(
+        [overview(scope), monthly_trend(scope), *(panes.segments(scope, [d]) for d in dims)]
+    )
+    row = frames[0].row(0, named=True)
+    tables = [
+        table(f"Segments by {d} — {_subtitle(analysis)}", f, analysis)
+        for d, f in zip(dims, frames[2:], strict=True)
+    ]
+    return {k: row[k] for k in OVERVIEW_KEYS}, frames[1], tables
+
+
 def trend_frame(analysis: Analysis) -> pl.DataFrame:
     from cxtui.metrics.trend import monthly_trend
 
@@ -305,8 +326,11 @@ def segment_members_table(
     """Exactly the customers a segments row counts, biggest first."""
     scope = analysis.scope
     order = panes.default_top_by(scope)
+    members = panes.segment_members(scope, by, values)
+    # select the shown columns before sorting: facts are wide, lists can be 1M rows
+    keep = [c for c in (*MEMBER_COLUMNS, order) if c in scope.fact_columns()]
     frame = collect(
-        panes.segment_members(scope, by, values).sort(
+        members.select(list(dict.fromkeys(keep))).sort(
             [order, "customer_id"], descending=[True, False], nulls_last=True
         )
     )

@@ -576,11 +576,14 @@ def test_cache_is_written_outside_the_dataset(hostile: Path, tmp_path: Path) -> 
     assert first.exit_code == second.exit_code == 0
     assert first.stdout == second.stdout
     cached = sorted(p.name for p in (tmp_path / "xdg" / "cxtui").iterdir())
-    assert len(cached) == 1 and cached[0].startswith("facts-") and cached[0].endswith(".parquet")
+    facts = [n for n in cached if n.startswith("facts-") and n.endswith(".parquet")]
+    probes = [n for n in cached if n.startswith("probe-") and n.endswith(".json")]
+    tables = [p for p in hostile.iterdir() if p.suffix == ".parquet"]
+    assert len(facts) == 1 and len(probes) == len(tables) and len(cached) == 1 + len(tables)
     explicit = tmp_path / "explicit"
     third = cli(hostile, "top", "--format", "json", "--cache-dir", str(explicit), cache=True)
     assert third.stdout == first.stdout
-    assert [p.suffix for p in explicit.iterdir()] == [".parquet"]
+    assert sorted({p.suffix for p in explicit.iterdir()}) == [".json", ".parquet"]
 
 
 def test_unwritable_cache_dir_degrades_to_a_warning(hostile: Path, tmp_path: Path) -> None:
@@ -597,4 +600,5 @@ def test_default_cache_without_xdg_goes_under_home(hostile: Path, tmp_path: Path
     env = {"XDG_CACHE_HOME": None, "HOME": str(tmp_path / "home")}
     result = cli(hostile, "report", "--format", "markdown", cache=True, env=env)
     assert result.exit_code == 0, result.output
-    assert [p.suffix for p in (tmp_path / "home" / ".cache" / "cxtui").iterdir()] == [".parquet"]
+    cached = list((tmp_path / "home" / ".cache" / "cxtui").iterdir())
+    assert sorted({p.suffix for p in cached}) == [".json", ".parquet"]  # probes and facts

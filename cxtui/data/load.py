@@ -11,6 +11,8 @@ import glob as globlib
 import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -199,7 +201,7 @@ def _convert(expr: pl.Expr, dtype: pl.DataType, col: Column) -> pl.Expr:
     """Canonical typing of one column; unparseable values become null (and are
     counted by the probe so they can be reported)."""
     if col.kind == "str":
-        return expr.cast(pl.String)
+        return expr if dtype == pl.String else expr.cast(pl.String)
     if col.kind == "float":
         if dtype == pl.String:
             return expr.str.strip_chars().cast(pl.Float64, strict=False)
@@ -259,7 +261,11 @@ class _Prepared:
 
 
 def _normalise(
-    table: str, raw: pl.LazyFrame, mapping: TableMapping | None, where: Path
+    table: str,
+    raw: pl.LazyFrame,
+    mapping: TableMapping | None,
+    where: Path,
+    strip_ids: bool = True,
 ) -> _Prepared:
     schema = raw.collect_schema()
     names = _source_names(table, mapping)
@@ -333,7 +339,9 @@ def _normalise(
     frame = raw.select(exprs)
     if table == "monthly":
         frame = frame.with_columns(pl.col("month").dt.month_start())
-    if "customer_id" in SCHEMA[table]:
+    if "customer_id" in SCHEMA[table] and strip_ids:
+        # CSV cells carry stray spaces; typed Parquet ids are left as they are so a
+        # filter on one id still reaches the Parquet statistics (account detail)
         frame = frame.with_columns(pl.col("customer_id").str.strip_chars())
     return _Prepared(raw, frame, probes)
 
@@ -348,10 +356,11 @@ def _probe(table: str, prepared: _Prepared, where: Path) -> tuple[int, date | No
         aggs += [bad.alias(f"__bad{i}"), example.cast(pl.String).alias(f"__ex{i}")]
     date_col = DATE_COLUMN.get(table)
     try:
-        stats = prepared.raw.select(aggs).collect()
-        max_date = None
+        queries = [prepared.raw.select(aggs)]
         if date_col is not None:
-            max_date = prepared.frame.select(pl.col(date_col).max()).collect().item()
+            queries.append(prepared.frame.select(pl.col(date_col).max()))
+        stats, *latest = pl.collect_all(queries)
+        max_date = latest[0].item() if latest else None
     except Exception as exc:
         raise CxError(
             f"{where}: table {table}: cannot read data ({_short(exc)}); "
@@ -398,10 +407,57 @@ class LoadedTable:
     rows: int
     max_date: date | None
     notes: list[str]
+    table: str = ""
 
 
-def load_table(root: Path, config: Config, table: str) -> LoadedTable | None:
-    """Find, scan, type-check and probe one table; None when the dataset lacks it."""
+def _probe_cache_path(cache_dir: Path, table: str, files: list[Path], config: Config) -> Path:
+    import hashlib
+
+    from cxtui import __version__
+
+    h = hashlib.sha256(f"{__version__}|{table}|{config.fingerprint()}".encode())
+    for p in files:
+        st = p.stat()
+        h.update(f"|{p.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return cache_dir / f"probe-{h.hexdigest()[:32]}.json"
+
+
+def _cached_probe(
+    path: Path | None, run: Callable[[], tuple[int, date | None, list[str]]]
+) -> tuple[int, date | None, list[str]]:
+    """A table's probe (rows, latest date, notes) from the cache when the files
+    are unchanged; a clean probe is only a speed-up, so any cache trouble just
+    means probing again. Failed probes (CxError) are never cached."""
+    import json
+
+    if path is not None and path.is_file():
+        try:
+            saved = json.loads(path.read_text())
+            latest = date.fromisoformat(saved["max_date"]) if saved["max_date"] else None
+            return int(saved["rows"]), latest, list(saved["notes"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    rows, max_date, notes = run()
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(
+                json.dumps(
+                    {"rows": rows, "max_date": max_date and max_date.isoformat(), "notes": notes}
+                )
+            )
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return rows, max_date, notes
+
+
+def load_table(
+    root: Path, config: Config, table: str, cache_dir: Path | None = None
+) -> LoadedTable | None:
+    """Find, scan, type-check and probe one table; None when the dataset lacks it.
+    With `cache_dir`, an unchanged table's probe is read from there."""
     mapping = config.tables.get(table)
     files = _find_sources(root, table, mapping)
     if not files:
@@ -409,14 +465,15 @@ def load_table(root: Path, config: Config, table: str) -> LoadedTable | None:
     fmt = _file_format(files, mapping)
     raw = _scan_raw(table, files, fmt, mapping)
     where = files[0] if len(files) == 1 else files[0].parent
-    prepared = _normalise(table, raw, mapping, where)
-    rows, max_date, notes = _probe(table, prepared, where)
+    prepared = _normalise(table, raw, mapping, where, strip_ids=fmt != "parquet")
+    cache = _probe_cache_path(cache_dir, table, files, config) if cache_dir else None
+    rows, max_date, notes = _cached_probe(cache, lambda: _probe(table, prepared, where))
     if rows == 0:
         raise CxError(
             f"{where}: table {table} has no rows; fix: export the data again, "
             "or remove the file so the table counts as absent"
         )
-    return LoadedTable(prepared.frame, raw, files, where, rows, max_date, notes)
+    return LoadedTable(prepared.frame, raw, files, where, rows, max_date, notes, table)
 
 
 def _derive_customers(tables: dict[str, pl.LazyFrame], as_of: date) -> pl.LazyFrame:
@@ -473,7 +530,10 @@ def open_dataset(
     path: str | Path,
     config_file: str | Path | None = None,
     as_of: date | None = None,
+    cache_dir: Path | None = None,
 ) -> Dataset:
+    """Open every table of a dataset folder. `cache_dir` (optional) keeps each
+    unchanged table's probe, so reopening a big dataset skips its full scans."""
     root = Path(path).expanduser()
     if not root.exists():
         raise CxError(f"{root}: dataset folder not found; fix: give a folder of Parquet files")
@@ -489,10 +549,17 @@ def open_dataset(
     row_counts: dict[str, int] = {}
     max_dates: dict[str, date | None] = {}
     notes: list[str] = []
-    for table in SCHEMA:
-        loaded = load_table(root, config, table)
+    # Each table's probe is one scan; run them side by side (polars releases the
+    # GIL). Errors surface in table order, as they would one by one.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [pool.submit(load_table, root, config, t, cache_dir) for t in SCHEMA]
+    for future in futures:
+        loaded = future.result()
         if loaded is None:
             continue
+        table = loaded.table
         tables[table] = loaded.frame
         sources[table] = loaded.files
         row_counts[table] = loaded.rows

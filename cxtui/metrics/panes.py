@@ -194,10 +194,11 @@ def _lost_values(scope: Scope, churned: pl.LazyFrame) -> pl.LazyFrame:
     if scope.ds.has("monthly") and dated:
         months = (
             scope.table("monthly")
+            .join(out.select("customer_id", "churn_date"), on="customer_id")
+            .filter(pl.col("month") < pl.col("churn_date"))
             .group_by("customer_id", "month")
             .agg(pl.col("mrr").sum())
-            .join(out.select("customer_id", "churn_date"), on="customer_id")
-            .filter((pl.col("month") < pl.col("churn_date")) & (pl.col("mrr") > 0))
+            .filter(pl.col("mrr") > 0)
             .group_by("customer_id")
             .agg(pl.col("mrr").sort_by("month").last().alias("lost_mrr"))
         )

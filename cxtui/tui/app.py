@@ -60,6 +60,12 @@ class CxApp(App):
         self.load_error: str | None = None
         self.dataset_stale = False
 
+    @property
+    def probe_cache(self) -> Path | None:
+        from cxtui.engine import default_cache_dir
+
+        return (self.cache_dir or default_cache_dir()) if self.use_cache else None
+
     # ------------------------------------------------------------ lifecycle
 
     def on_mount(self) -> None:
@@ -77,7 +83,7 @@ class CxApp(App):
 
         inv = self.invocation
         if self.dataset is None or (self.analysis is None and self.dataset_stale):
-            self.dataset = open_dataset(inv.data, inv.config, inv.as_of)
+            self.dataset = open_dataset(inv.data, inv.config, inv.as_of, self.probe_cache)
         analysis = analysis_of(self.dataset, inv.where, self.cache_dir, self.use_cache)
         self.dataset_stale = True  # a reload re-reads the files
         self.post_message(AnalysisReady(analysis))
@@ -316,12 +322,14 @@ def run_app(
     use_cache: bool = True,
 ) -> None:
     from cxtui.data.load import open_dataset
-    from cxtui.engine import where_expr
-    from cxtui.metrics.facts import customer_facts
 
     # Bad paths, mappings and --where fail here, as one line and exit 2, before
     # the screen is taken over; the slow part (the facts) runs in a worker.
-    dataset = open_dataset(data, config, as_of)
+    from cxtui.engine import default_cache_dir, where_expr
+    from cxtui.metrics.facts import customer_facts
+
+    probe_cache = (cache_dir or default_cache_dir()) if use_cache else None
+    dataset = open_dataset(data, config, as_of, probe_cache)
     if where:
         where_expr(where, customer_facts(dataset).collect_schema())
     CxApp(

@@ -53,6 +53,7 @@ class MainScreen(DataScreen):
     def __init__(self) -> None:
         super().__init__()
         self.dims: list[str] = []
+        self._pending: list[Any] = []
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
@@ -85,19 +86,45 @@ class MainScreen(DataScreen):
         if not self.dims:
             dims = views.dimensions(a)
             self.dims = [dims[0]] if dims else []
-        self.run_query("overview", lambda: _overview_data(a))
-        self.load_segments()
-        self.run_query("top", lambda: views.top_table(a, None, None))
+        # The pane on screen first: on two cores, everything at once would make
+        # the first numbers wait for the slowest pane.
+        loaders = {
+            "overview": lambda: self.run_query("overview", lambda: _overview_data(a)),
+            "segments": self.load_segments,
+            "top": lambda: self.run_query("top", lambda: views.top_table(a, None, None)),
+            "churn": self._load_churn,
+            "at-risk": lambda: self.run_query(
+                "at-risk", lambda: views.at_risk_table(a, None, AT_RISK_MIN_SCORE)[0]
+            ),
+        }
+        first = self.current_pane
+        loaders.pop(first)()
+        self._pending = list(loaders.values())
+        for pid, _ in PANES:
+            if pid != first:
+                self.set_loading(pid, True)
+
+    def _load_next(self) -> None:
+        if self._pending:
+            self._pending.pop(0)()
+
+    def _load_churn(self) -> None:
+        a = self.analysis
         self.run_query("churn", lambda: views.churn_table(a, CHURN_WINDOW[1], CHURN_WINDOW[0]))
         self.run_query("churn-trend", lambda: views.churn_trend_table(a))
-        self.run_query("at-risk", lambda: views.at_risk_table(a, None, AT_RISK_MIN_SCORE)[0])
 
     def load_segments(self, cursor_row: int | None = None) -> None:
         a, dims = self.analysis, list(self.dims)
         if dims:
             self.run_query("segments", lambda: views.segments_table(a, dims), cursor_row)
 
+    def on_failed(self, message) -> None:
+        super().on_failed(message)
+        self._load_next()
+
     def show(self, target: str, payload: Any, cursor_row: int | None) -> None:
+        if target != "churn-trend":
+            self._load_next()  # one pane at a time, in the background
         if target == "overview":
             self.query_one(OverviewPanel).show(payload)
             return
@@ -248,9 +275,5 @@ class MainScreen(DataScreen):
 
 def _overview_data(a) -> OverviewData:
     dims = [d for d in ("region", "revenue_tier") if d in a.facts.columns]
-    return OverviewData(
-        overview=views.overview_object(a),
-        trend=views.trend_frame(a),
-        distributions=[views.segments_table(a, [d]) for d in dims],
-        currency=a.ds.config.currency,
-    )
+    overview, trend, distributions = views.overview_pane(a, dims)
+    return OverviewData(overview, trend, distributions, a.ds.config.currency)
