@@ -242,7 +242,10 @@ def main() -> None:
         tui = tui_timings(data, cache)
         if tui:
             for k, v in tui.items():
-                print(f"tui {k:<28}: {v * 1000:8.1f} ms")
+                if k.endswith("_rows"):
+                    print(f"tui {k:<28}: {v:8,.0f} rows")
+                else:
+                    print(f"tui {k:<28}: {v * 1000:8.1f} ms")
         shutil.rmtree(cache, ignore_errors=True)
 
 

@@ -41,6 +41,7 @@ app = typer.Typer(
 class Format(StrEnum):
     table = "table"
     csv = "csv"
+    csv_raw = "csv-raw"
     json = "json"
     markdown = "markdown"
 
@@ -66,7 +67,15 @@ AsOfOpt = Annotated[
     ),
 ]
 FormatOpt = Annotated[
-    Format, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    Format,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format. csv is spreadsheet-safe (text starting with = + - @ gets a "
+        "leading ' and control characters are shown as \\xNN); csv-raw writes the values "
+        "exactly as they are.",
+        case_sensitive=False,
+    ),
 ]
 LimitOpt = Annotated[
     int | None, typer.Option("--limit", min=0, help="Print at most this many rows (0 = all).")
@@ -479,7 +488,7 @@ def account(
         emit_json(account_json(result))
     elif format is Format.markdown:
         sys.stdout.write(account_markdown(result, analysis.ds.config.currency))
-    elif format is Format.csv:
+    elif format in (Format.csv, Format.csv_raw):
         from cxtui.errors import CxError
 
         raise CxError("account has no CSV form; fix: use --format json, markdown or table")
@@ -507,7 +516,7 @@ def report(
     from cxtui.errors import CxError
     from cxtui.report import build_report, report_json, report_markdown, report_renderables
 
-    if format is Format.csv:
+    if format in (Format.csv, Format.csv_raw):
         raise CxError("report has no CSV form; fix: use --format table, markdown or json")
     analysis = load(data, as_of, where, config, no_cache, cache_dir)
     rep = build_report(analysis)

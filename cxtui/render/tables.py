@@ -275,12 +275,12 @@ def render_object(
     (a Rich renderable for `table`, a string for csv/markdown/json)."""
     if fmt == "json":
         return json_dumps(obj)
-    if fmt == "csv":
+    if fmt in ("csv", "csv-raw"):
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(["metric", "value"])
         for k, v in obj.items():
-            writer.writerow([k, _csv_cell(v, True)])
+            writer.writerow([k, _csv_cell(v, fmt == "csv")])
         return buf.getvalue()
     rows = [(k, format_value(v, kinds.get(k, "text"), currency)) for k, v in obj.items()]
     if fmt == "markdown":
@@ -338,6 +338,8 @@ def print_result(rt: ResultTable, fmt: str, console: Console | None = None) -> N
 
     if fmt == "csv":
         sys.stdout.write(to_csv(rt))
+    elif fmt == "csv-raw":  # the data as it is: no formula guard, controls kept
+        sys.stdout.write(to_csv(rt, safe=False))
     elif fmt == "json":
         sys.stdout.write(to_json(rt))
     elif fmt == "markdown":
