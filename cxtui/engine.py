@@ -96,8 +96,10 @@ def _write_cache(path: Path, df: pl.DataFrame) -> None:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-    except OSError as exc:
-        _warn(f"cannot write the facts cache in {path.parent} ({exc.strerror}); continuing without")
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        # a full disk reaches us as a polars ComputeError, not an OSError
+        reason = getattr(exc, "strerror", None) or type(exc).__name__
+        _warn(f"cannot write the facts cache in {path.parent} ({reason}); continuing without")
 
 
 def build_facts(

@@ -435,13 +435,13 @@ def _cached_probe(
             saved = json.loads(path.read_text())
             latest = date.fromisoformat(saved["max_date"]) if saved["max_date"] else None
             return int(saved["rows"]), latest, list(saved["notes"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, RecursionError):
             pass
     rows, max_date, notes = run()
     if path is not None:
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(
                 json.dumps(
                     {"rows": rows, "max_date": max_date and max_date.isoformat(), "notes": notes}
@@ -449,7 +449,7 @@ def _cached_probe(
             )
             os.replace(tmp, path)
         except OSError:
-            pass
+            tmp.unlink(missing_ok=True)  # a half-written probe is only a lost speed-up
     return rows, max_date, notes
 
 
