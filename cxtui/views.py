@@ -324,16 +324,11 @@ def segment_members_table(
     analysis: Analysis, by: list[str], values: list[Any], title: str
 ) -> ResultTable:
     """Exactly the customers a segments row counts, biggest first."""
-    scope = analysis.scope
-    order = panes.default_top_by(scope)
-    members = panes.segment_members(scope, by, values)
-    # select the shown columns before sorting: facts are wide, lists can be 1M rows
+    order = panes.default_top_by(analysis.scope)
+    # over the facts pre-sorted by that value: the filter keeps the order
+    scope = analysis.scope_over(analysis.ranked(order))
     keep = [c for c in (*MEMBER_COLUMNS, order) if c in scope.fact_columns()]
-    frame = collect(
-        members.select(list(dict.fromkeys(keep))).sort(
-            [order, "customer_id"], descending=[True, False], nulls_last=True
-        )
-    )
+    frame = collect(panes.segment_members(scope, by, values).select(list(dict.fromkeys(keep))))
     return members_table(analysis, frame, title)
 
 

@@ -10,6 +10,7 @@ from textual.binding import Binding
 from textual.widgets import Static, TabbedContent, TabPane
 
 from cxtui import views
+from cxtui.metrics import panes
 from cxtui.render import safe_text
 from cxtui.tui.commands import match_clause
 from cxtui.tui.screens.base import DataScreen
@@ -100,6 +101,12 @@ class MainScreen(DataScreen):
         first = self.current_pane
         loaders.pop(first)()
         self._pending = list(loaders.values())
+        # last, in the background: the ranking that makes segment drill-downs a filter
+        self._pending.append(
+            lambda: self.run_query(
+                "ranking", lambda: a.ranked(panes.default_top_by(a.scope)) is None
+            )
+        )
         for pid, _ in PANES:
             if pid != first:
                 self.set_loading(pid, True)
@@ -125,6 +132,8 @@ class MainScreen(DataScreen):
     def show(self, target: str, payload: Any, cursor_row: int | None) -> None:
         if target != "churn-trend":
             self._load_next()  # one pane at a time, in the background
+        if target == "ranking":
+            return
         if target == "overview":
             self.query_one(OverviewPanel).show(payload)
             return
