@@ -7,6 +7,7 @@ files; nothing here ever writes to them.
 
 from __future__ import annotations
 
+import contextlib
 import glob as globlib
 import math
 from dataclasses import dataclass, field
@@ -449,7 +450,9 @@ def _cached_probe(
             )
             os.replace(tmp, path)
         except OSError:
-            tmp.unlink(missing_ok=True)  # a half-written probe is only a lost speed-up
+            # a half-written probe is only a lost speed-up; the folder may not even exist
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
     return rows, max_date, notes
 
 
