@@ -513,23 +513,50 @@ def report(
     cache_dir: CacheDirOpt = None,
 ) -> None:
     """Every pane in one readable document, like a monthly customer report."""
+    from cxtui.data.load import open_dataset
+    from cxtui.engine import (
+        analysis_of,
+        default_cache_dir,
+        output_cache_path,
+        read_output_cache,
+        write_output_cache,
+    )
     from cxtui.errors import CxError
+    from cxtui.render import json_dumps, make_console
     from cxtui.report import build_report, report_json, report_markdown, report_renderables
 
     if format in (Format.csv, Format.csv_raw):
         raise CxError("report has no CSV form; fix: use --format table, markdown or json")
-    analysis = load(data, as_of, where, config, no_cache, cache_dir)
-    rep = build_report(analysis)
+    console = make_console(color.value)
+    use_cache = not no_cache
+    ds = open_dataset(
+        resolve_data(data),
+        config,
+        parse_as_of(as_of),
+        (cache_dir or default_cache_dir()) if use_cache else None,
+    )
+    # A second run on unchanged data prints the finished report from the cache:
+    # same files, config, as_of and version (the facts cache key), same filter
+    # and the same output shape (format, width, terminal, colours).
+    shape = [format.value, str(console.width), str(console.is_terminal)]
+    shape += [str(console.color_system), where or ""]
+    cached_path = output_cache_path(ds, cache_dir, "report", *shape) if use_cache else None
+    if cached_path is not None and (text := read_output_cache(cached_path)) is not None:
+        sys.stdout.write(text)
+        return
+    rep = build_report(analysis_of(ds, where, cache_dir, use_cache))
     if format is Format.json:
-        emit_json(report_json(rep))
+        text = json_dumps(report_json(rep)) + "\n"
     elif format is Format.markdown:
-        sys.stdout.write(report_markdown(rep))
+        text = report_markdown(rep)
     else:
-        from cxtui.render import make_console
-
-        console = make_console(color.value)
-        for part in report_renderables(rep, console.width):
-            console.print(part)
+        with console.capture() as captured:
+            for part in report_renderables(rep, console.width):
+                console.print(part)
+        text = captured.get()
+    sys.stdout.write(text)
+    if cached_path is not None:
+        write_output_cache(cached_path, text)
 
 
 @app.command()

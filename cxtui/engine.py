@@ -7,6 +7,7 @@ and caching choices live here only.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
@@ -100,6 +101,35 @@ def _write_cache(path: Path, df: pl.DataFrame) -> None:
         # a full disk reaches us as a polars ComputeError, not an OSError
         reason = getattr(exc, "strerror", None) or type(exc).__name__
         _warn(f"cannot write the facts cache in {path.parent} ({reason}); continuing without")
+
+
+def output_cache_path(ds: Dataset, cache_dir: Path | None, *parts: str) -> Path:
+    """Where a command's finished output for this dataset state is kept: the
+    facts cache key (files, config, as_of, version) plus what shapes the output."""
+    h = hashlib.sha256(cache_key(ds).encode())
+    for part in parts:
+        h.update(b"\0" + part.encode())
+    return (cache_dir or default_cache_dir()) / f"output-{h.hexdigest()[:32]}.txt"
+
+
+def read_output_cache(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        return None  # an unreadable entry is only a lost speed-up
+
+
+def write_output_cache(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".output-", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError, UnboundLocalError):
+            os.unlink(tmp)
+        _warn(f"cannot write the output cache in {path.parent} ({exc.strerror}); continuing")
 
 
 def build_facts(

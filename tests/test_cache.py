@@ -32,7 +32,9 @@ from cxtui.views import overview_object
 
 runner = CliRunner()
 
-CACHE_FILE = re.compile(r"^(facts-[0-9a-f]{32}\.parquet|probe-[0-9a-f]{32}\.json)$")
+CACHE_FILE = re.compile(
+    r"^(facts-[0-9a-f]{32}\.parquet|probe-[0-9a-f]{32}\.json|output-[0-9a-f]{32}\.txt)$"
+)
 
 ORDERS = {
     "customer_id": ["a", "a", "b", "c"],
@@ -530,6 +532,41 @@ def test_runs_leave_no_temporary_files(shop: Path, cache: Path) -> None:
     open_analysis(shop, as_of=date(2025, 4, 1), cache_dir=cache)
     assert_only_cache_files(cache)
     assert len(facts_files(cache)) == 2 and len(probe_files(cache)) == 2
+    assert len(list(cache.glob("output-*.txt"))) == 1  # the report's
+
+
+def test_report_output_cache_follows_inputs_filter_and_format(shop: Path, cache: Path) -> None:
+    def report(*extra: str) -> str:
+        args = ["report", str(shop), "--format", "json", "--cache-dir", str(cache), *extra]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    first = report()
+    assert report() == first == report("--no-cache")
+    assert len(list(cache.glob("output-*.txt"))) == 1
+    # a doctored entry is what a warm run prints: proof that it reads the cache ...
+    entry = next(cache.glob("output-*.txt"))
+    entry.write_text('{"doctored": true}\n')
+    assert json.loads(report()) == {"doctored": True}
+    # ... and --no-cache, another filter or another format do not
+    assert report("--no-cache") == first
+    filtered = json.loads(report("--where", "segment = 'SMB'"))
+    assert (
+        filtered["overview"]["customers_total"] < json.loads(first)["overview"]["customers_total"]
+    )
+    assert runner.invoke(
+        app, ["report", str(shop), "--format", "markdown", "--cache-dir", str(cache)]
+    ).stdout.startswith("# Customer report")
+    # a changed input file is a new key: the numbers follow the data
+    entry.write_text(first)
+    orders = pl.read_parquet(shop / "orders.parquet")
+    pl.concat([orders, orders.head(1)]).write_parquet(shop / "orders.parquet")
+    stamp = (shop / "orders.parquet").stat().st_mtime + 10
+    os.utime(shop / "orders.parquet", (stamp, stamp))
+    changed = json.loads(report())
+    assert changed["overview"]["orders_12m"] == json.loads(first)["overview"]["orders_12m"] + 1
+    assert report() == report("--no-cache")
 
 
 @pytest.mark.parametrize(

@@ -601,4 +601,5 @@ def test_default_cache_without_xdg_goes_under_home(hostile: Path, tmp_path: Path
     result = cli(hostile, "report", "--format", "markdown", cache=True, env=env)
     assert result.exit_code == 0, result.output
     cached = list((tmp_path / "home" / ".cache" / "cxtui").iterdir())
-    assert sorted({p.suffix for p in cached}) == [".json", ".parquet"]  # probes and facts
+    # probes, facts and the finished report
+    assert sorted({p.suffix for p in cached}) == [".json", ".parquet", ".txt"]
