@@ -116,7 +116,8 @@ class DataView(ScrollView, can_focus=True):
             cells = [format_value(v, spec.kind, table.currency) for v in col]
             longest = max((_cell_width(c) for c in cells), default=0)
             cap = MAX_PROSE if spec.wrap else MAX_CELL
-            widths.append(max(_cell_width(spec.header) + 1, min(longest, cap), 3))
+            # room for the header and its sort arrow
+            widths.append(max(_cell_width(spec.header) + 2, min(longest, cap), 3))
         self.natural = widths
         self._layout()
         self.cursor_col = min(self.cursor_col, max(len(self.specs) - 1, 0))
