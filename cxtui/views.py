@@ -310,12 +310,6 @@ def overview_pane(
     return {k: row[k] for k in OVERVIEW_KEYS}, frames[1], tables
 
 
-def trend_frame(analysis: Analysis) -> pl.DataFrame:
-    from cxtui.metrics.trend import monthly_trend
-
-    return collect(monthly_trend(analysis.scope))
-
-
 def dimensions(analysis: Analysis) -> list[str]:
     return panes.dimensions(analysis.scope)
 

@@ -67,12 +67,8 @@ class DataScreen(Screen):
     # ------------------------------------------------------------ queries
 
     def run_query(self, target: str, fn: Callable[[], Any], cursor_row: int | None = None) -> None:
-        """Run `fn` in a thread worker (one per target, a newer run cancels the
-        older) and post its result or its error back as a message."""
-        self._query(target, fn, cursor_row)
-
-    def _query(self, target: str, fn: Callable[[], Any], cursor_row: int | None) -> None:
-        self.workers.cancel_group(self, target)
+        """Run `fn` in a thread worker (one group per target: a newer run cancels
+        the older) and post its result or its error back as a message."""
         self.set_loading(target, True)
         self.run_worker(
             lambda: self._run(target, fn, cursor_row),
