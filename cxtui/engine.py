@@ -7,11 +7,9 @@ and caching choices live here only.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from cxtui import __version__
+from cxtui.atomic import write_atomic
 from cxtui.data.load import Dataset, open_dataset
 from cxtui.errors import CxError
 from cxtui.metrics.facts import customer_facts
@@ -86,17 +85,13 @@ def _read_cache(path: Path) -> pl.DataFrame | None:
 
 
 def _write_cache(path: Path, df: pl.DataFrame) -> None:
-    """Atomic: write a temporary file beside the target, then rename over it."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".facts-", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            df.write_parquet(tmp, compression="lz4", row_group_size=100_000, statistics=True)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_atomic(
+            path,
+            lambda tmp: df.write_parquet(
+                tmp, compression="lz4", row_group_size=100_000, statistics=True
+            ),
+        )
     except (OSError, pl.exceptions.PolarsError) as exc:
         # a full disk reaches us as a polars ComputeError, not an OSError
         reason = getattr(exc, "strerror", None) or type(exc).__name__
@@ -121,14 +116,8 @@ def read_output_cache(path: Path) -> str | None:
 
 def write_output_cache(path: Path, text: str) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".output-", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
+        write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     except OSError as exc:
-        with contextlib.suppress(OSError, UnboundLocalError):
-            os.unlink(tmp)
         _warn(f"cannot write the output cache in {path.parent} ({exc.strerror}); continuing")
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import polars as pl
 
+from cxtui.atomic import write_atomic
 from cxtui.data.config import Config, TableMapping, load_config
 from cxtui.data.schema import DATE_COLUMN, KEEP_EXTRA_COLUMNS, SCHEMA, Column
 from cxtui.errors import CxError
@@ -440,19 +441,10 @@ def _cached_probe(
             pass
     rows, max_date, notes = run()
     if path is not None:
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(
-                json.dumps(
-                    {"rows": rows, "max_date": max_date and max_date.isoformat(), "notes": notes}
-                )
-            )
-            os.replace(tmp, path)
-        except OSError:
-            # a half-written probe is only a lost speed-up; the folder may not even exist
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
+        saved = {"rows": rows, "max_date": max_date and max_date.isoformat(), "notes": notes}
+        # a probe that cannot be written is only a lost speed-up
+        with contextlib.suppress(OSError):
+            write_atomic(path, lambda tmp: tmp.write_text(json.dumps(saved)))
     return rows, max_date, notes
 
 

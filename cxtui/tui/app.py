@@ -246,25 +246,15 @@ class CxApp(App):
         )
 
     def _write_export(self, table, path: Path) -> None:
-        import os
-        import tempfile
-
+        from cxtui.atomic import write_atomic
         from cxtui.render import to_csv
 
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
             # atomic: a half-written export never replaces a good file
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-            os.close(fd)
-            try:
-                if path.suffix.lower() == ".parquet":
-                    table.frame.write_parquet(tmp)
-                else:
-                    Path(tmp).write_text(to_csv(table), encoding="utf-8")
-                os.replace(tmp, path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+            if path.suffix.lower() == ".parquet":
+                write_atomic(path, table.frame.write_parquet)
+            else:
+                write_atomic(path, lambda tmp: tmp.write_text(to_csv(table), encoding="utf-8"))
         except OSError as exc:
             raise CxError(
                 f"cannot write {path}: {exc.strerror}; fix: choose another path"
