@@ -350,3 +350,18 @@ async def test_demo_every_segment_drills_to_exactly_its_customers() -> None:
             await pilot.press("escape")
             if i + 1 < len(column(seg, "customers")):
                 await pilot.press("down")
+
+
+@needs_demo
+async def test_demo_at_risk_footer_explains_the_highlighted_account() -> None:
+    app = make_app(DEMO)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("5", "j")
+        await settle(pilot, app)
+        at_risk = view(app, "at-risk")
+        row = at_risk.current_row()
+        assert at_risk.cursor_row == 1 and row["signals"]
+        shown = str(app.screen.query_one("#at-risk-footer").render())
+        # the signals of the row under the cursor, even where the column is off-screen
+        assert row["signals"] in " ".join(shown.split())

@@ -149,6 +149,26 @@ class MainScreen(DataScreen):
                 note = f" · {view.table.footer}" if view.table.footer else ""
                 footer.update(Text(safe_text(rows + note)))
 
+    def on_data_view_highlighted(self, event: DataView.Highlighted) -> None:
+        """At risk: the highlighted account's signals stay readable under the
+        table whatever the width (the column itself may be off to the right)."""
+        if event.view.id != "at-risk" or event.view.table is None:
+            return
+        signals = (event.row or {}).get("signals")
+        detail = Text()
+        if event.row is not None:
+            who = event.row.get("name") or event.row.get("customer_id")
+            detail.append(f"{safe_text(who, 40)}: ", style="bold")
+            detail.append(safe_text(signals) if signals else "no signal fires")
+            detail.append("\n")
+        rows = f"{event.view.row_count:,} rows"
+        if event.view.filter_text:
+            rows += f" matching {event.view.filter_text!r}"
+        note = f" · {event.view.table.footer}" if event.view.table.footer else ""
+        detail.append(safe_text(rows + note))
+        for footer in self.query("#at-risk-footer"):
+            footer.update(detail)
+
     # ------------------------------------------------------------ panes
 
     @property

@@ -79,6 +79,18 @@ class DataView(ScrollView, can_focus=True):
         def control(self) -> DataView:
             return self.view
 
+    class Highlighted(Message):
+        """The cursor is on a new row (or the table changed under it)."""
+
+        def __init__(self, view: DataView, row: dict[str, Any] | None) -> None:
+            super().__init__()
+            self.view = view
+            self.row = row
+
+        @property
+        def control(self) -> DataView:
+            return self.view
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.table: ResultTable | None = None
@@ -237,6 +249,7 @@ class DataView(ScrollView, can_focus=True):
     def watch_cursor_row(self, old: int, new: int) -> None:
         self._scroll_cursor_into_view()
         self.refresh()
+        self.post_message(self.Highlighted(self, self.current_row()))
 
     def watch_cursor_col(self, old: int, new: int) -> None:
         if self.offsets:
