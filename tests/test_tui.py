@@ -257,6 +257,23 @@ async def test_command_key_shows_the_cli_command_that_prints_the_view(tiny: Path
         assert [r["customers"] for r in out] == shown == [2, 1]  # a, b | d
 
 
+async def test_command_on_a_drilled_list_prints_the_same_accounts(tiny: Path) -> None:
+    import shlex
+
+    app = make_app(tiny)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        for pane, expected in (("4", {"b", "d"}), ("2", None)):
+            await pilot.press(pane, "enter")  # Price concerns / the biggest segment
+            await settle(pilot, app)
+            shown = set(column(view(app, "members"), "customer_id"))
+            assert expected is None or shown == expected
+            await pilot.press("c")
+            out = cli_json(*shlex.split(app.screen.command)[1:])
+            assert {r["customer_id"] for r in out} == shown
+            await pilot.press("escape", "escape")
+
+
 async def test_help_lists_the_real_bindings(tiny: Path) -> None:
     app = make_app(tiny)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -39,7 +39,7 @@ def sql_literal(value: object) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, date):
-        return f"'{value.isoformat()}'"
+        return f"DATE '{value.isoformat()}'"
     return "'" + str(value).replace("'", "''") + "'"
 
 
@@ -49,4 +49,21 @@ def match_clause(dims: list[str], values: list[object]) -> str:
     for dim, value in zip(dims, values, strict=True):
         name = dim if dim.isidentifier() else '"' + dim.replace('"', '""') + '"'
         parts.append(f"{name} IS NULL" if value is None else f"{name} = {sql_literal(value)}")
+    return " AND ".join(parts)
+
+
+def churned_clause(reason: str, has_reason: bool, dated: bool, start: date, as_of: date) -> str:
+    """A --where clause selecting the accounts of one churn-pane row: churned in
+    (start, as_of] (or simply churned, for is_active data) with that reason
+    ("Unknown" stands for a missing reason too)."""
+    parts = []
+    if has_reason:
+        if reason == "Unknown":
+            parts.append("(churn_reason IS NULL OR churn_reason = 'Unknown')")
+        else:
+            parts.append(f"churn_reason = {sql_literal(reason)}")
+    if dated:
+        parts.append(f"churn_date > {sql_literal(start)} AND churn_date <= {sql_literal(as_of)}")
+    else:
+        parts.append("status = 'churned'")
     return " AND ".join(parts)

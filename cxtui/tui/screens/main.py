@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from rich.text import Text
@@ -12,7 +13,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 from cxtui import views
 from cxtui.metrics import panes
 from cxtui.render import safe_text
-from cxtui.tui.commands import match_clause
+from cxtui.tui.commands import churned_clause, match_clause
 from cxtui.tui.screens.base import DataScreen
 from cxtui.tui.widgets.data_view import DataView
 from cxtui.tui.widgets.overview import OverviewData, OverviewPanel
@@ -263,11 +264,18 @@ class MainScreen(DataScreen):
         elif view.id == "churn":
             reason = row["reason"]
             title = f"Churned in the last {CHURN_WINDOW[0]}: {reason}"
+            clause = churned_clause(
+                reason,
+                "churn_reason" in a.facts.columns,
+                panes.churn_source(a.ds) not in ("is_active", "none"),
+                a.ds.as_of - timedelta(days=CHURN_WINDOW[1]),
+                a.ds.as_of,
+            )
             self.app.push_screen(
                 MembersScreen(
                     ["Churn", str(reason)],
                     lambda: views.churned_members_table(a, CHURN_WINDOW[1], reason, title),
-                    inv.command("churn", "--window", CHURN_WINDOW[0]),
+                    inv.command("top", "-n", str(row["churned_customers"]), where=clause),
                     f"churned-{reason}",
                 )
             )
