@@ -121,6 +121,23 @@ def write_output_cache(path: Path, text: str) -> None:
         _warn(f"cannot write the output cache in {path.parent} ({exc.strerror}); continuing")
 
 
+def _sorted_by_id(facts: pl.DataFrame) -> pl.DataFrame:
+    """The facts in customer_id order (deterministic, and the cache's row groups
+    then serve id lookups). Column by column, releasing each source column as
+    its sorted copy is made: `DataFrame.sort` holds two whole copies at once
+    (+1 GB at the peak on M)."""
+    if facts["customer_id"].is_sorted():
+        return facts
+    order = facts["customer_id"].arg_sort()
+    parts = []
+    names = facts.columns
+    for i in range(0, len(names), 12):  # a dozen columns at a time, in parallel
+        batch = names[i : i + 12]
+        parts.append(facts.select(pl.col(batch).gather(order)))
+        facts = facts.drop(batch)
+    return pl.concat(parts, how="horizontal")
+
+
 def build_facts(
     ds: Dataset, cache_dir: Path | None = None, use_cache: bool = True
 ) -> tuple[pl.DataFrame, bool]:
@@ -131,7 +148,7 @@ def build_facts(
         cached = _read_cache(path)
         if cached is not None:
             return cached, True
-    facts = collect(customer_facts(ds)).sort("customer_id")
+    facts = _sorted_by_id(collect(customer_facts(ds)))
     if path is not None:
         _write_cache(path, facts)
     return facts, False

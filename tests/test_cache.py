@@ -706,3 +706,16 @@ def test_concurrent_processes_share_one_cache_safely(tmp_path: Path) -> None:
     assert again.exit_code == 0 and again.stderr == ""
     assert again.stdout == stdout
     assert facts_files(cache_dir) == [facts_file]
+
+
+def test_facts_are_sorted_by_id_in_column_batches() -> None:
+    from cxtui.engine import _sorted_by_id
+
+    ids = ["c", "a", "e", "b", "d"]
+    frame = pl.DataFrame(
+        {"customer_id": ids, **{f"v{i}": [i * 10 + k for k in range(5)] for i in range(30)}}
+    ).with_columns(pl.col("customer_id").alias("copy"))
+    got = _sorted_by_id(frame)
+    assert got.columns == frame.columns  # 32 columns: three batches, order kept
+    assert_frame_equal(got, frame.sort("customer_id"))
+    assert _sorted_by_id(got) is got  # already sorted: no copy
