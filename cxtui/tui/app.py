@@ -25,6 +25,14 @@ from cxtui.tui.messages import AnalysisReady
 from cxtui.tui.screens.base import DataScreen, Derived, TopBar
 from cxtui.tui.screens.main import MainScreen
 
+# Where a key works, in the help screen's words.
+PLACES = {
+    "DataView": "tables",
+    "MainScreen": "panes",
+    "MembersScreen": "account lists",
+    "AccountScreen": "account detail",
+}
+
 
 class CxApp(App):
     TITLE = "cxtui"
@@ -281,7 +289,9 @@ class CxApp(App):
             binding = active.binding
             if not binding.description:
                 continue
-            where = "everywhere" if active.node is self else type(active.node).__name__
+            where = PLACES.get(type(active.node).__name__, "this screen")
+            if active.node is self:
+                where = "everywhere"
             ident = binding.id or binding.action
             label = binding.key_display or binding.key
             if ident in rows:
@@ -289,8 +299,8 @@ class CxApp(App):
                 rows[ident] = (f"{old[0]},{label}", old[1], old[2])
             else:
                 rows[ident] = (label, binding.description, where)
-        rows.setdefault("palette", ("ctrl+p", "Command palette", "everywhere"))
-        return list(rows.values())
+        order = {"everywhere": 0, "tables": 2}
+        return sorted(rows.values(), key=lambda r: order.get(r[2], 1))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """The palette lists every key's action, from the same bindings."""
