@@ -31,7 +31,8 @@ async def until(pilot, predicate, timeout: float = 120.0) -> None:
 
 
 def idle(app) -> bool:
-    return all(w.is_finished for w in app.workers)
+    queued = any(getattr(s, "_pending", None) for s in app.screen_stack)
+    return all(w.is_finished for w in app.workers) and not queued
 
 
 async def main(data: Path, cache: Path) -> dict[str, float]:

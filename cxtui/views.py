@@ -291,23 +291,18 @@ def account_result(analysis: Analysis, customer_id: str) -> Account:
 # ---------------------------------------------------------------- TUI helpers
 
 
-def overview_pane(
-    analysis: Analysis, dims: list[str]
-) -> tuple[dict[str, Any], pl.DataFrame, list[ResultTable]]:
-    """The Overview pane's numbers in one parallel collect: overview, trend and
-    a segments table per dimension."""
+def overview_extras(analysis: Analysis, dims: list[str]) -> tuple[pl.DataFrame, list[ResultTable]]:
+    """The Overview pane's 12-month trend and a segments table per dimension, in
+    one parallel collect (the KPIs come first, from `overview_object`)."""
     from cxtui.metrics.trend import monthly_trend
 
     scope = analysis.scope
-    frames = collect_all(
-        [overview(scope), monthly_trend(scope), *(panes.segments(scope, [d]) for d in dims)]
-    )
-    row = frames[0].row(0, named=True)
+    frames = collect_all([monthly_trend(scope), *(panes.segments(scope, [d]) for d in dims)])
     tables = [
         table(f"Segments by {d} — {_subtitle(analysis)}", f, analysis)
-        for d, f in zip(dims, frames[2:], strict=True)
+        for d, f in zip(dims, frames[1:], strict=True)
     ]
-    return {k: row[k] for k in OVERVIEW_KEYS}, frames[1], tables
+    return frames[0], tables
 
 
 def dimensions(analysis: Analysis) -> list[str]:

@@ -19,7 +19,8 @@ async def _settled(pilot) -> None:
     for _ in range(600):
         await pilot.pause(0.05)
         busy = [w for w in app.workers if not w.is_finished]
-        if app.analysis is not None and not busy:
+        queued = any(getattr(s, "_pending", None) for s in app.screen_stack)
+        if app.analysis is not None and not busy and not queued:
             break
     await pilot.pause(0.2)
 

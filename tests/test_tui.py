@@ -70,7 +70,8 @@ async def settle(pilot, app: CxApp, timeout: float = 30.0) -> None:
         await pilot.pause(0.05)
         waited += 0.05
         busy = [w for w in app.workers if not w.is_finished]
-        if app.analysis is not None and not busy:
+        queued = any(getattr(s, "_pending", None) for s in app.screen_stack)
+        if app.analysis is not None and not busy and not queued:
             await pilot.pause(0.05)
             return
     raise AssertionError("the app did not settle")

@@ -131,11 +131,16 @@ class MainScreen(DataScreen):
         self._load_next()
 
     def show(self, target: str, payload: Any, cursor_row: int | None) -> None:
+        if target == "overview" and payload.trend is None:
+            a = self.analysis
+            self._pending.insert(
+                0, lambda: self.run_query("overview-extras", lambda: _overview_extras(a, payload))
+            )
         if target != "churn-trend":
             self._load_next()  # one pane at a time, in the background
         if target == "ranking":
             return
-        if target == "overview":
+        if target in ("overview", "overview-extras"):
             self.query_one(OverviewPanel).show(payload)
             return
         super().show(target, payload, cursor_row)
@@ -311,6 +316,11 @@ class MainScreen(DataScreen):
 
 
 def _overview_data(a) -> OverviewData:
+    """The KPIs alone: on screen first, the trend and distributions follow."""
+    return OverviewData(views.overview_object(a), None, [], a.ds.config.currency)
+
+
+def _overview_extras(a, kpis: OverviewData) -> OverviewData:
     dims = [d for d in ("region", "revenue_tier") if d in a.facts.columns]
-    overview, trend, distributions = views.overview_pane(a, dims)
-    return OverviewData(overview, trend, distributions, a.ds.config.currency)
+    trend, distributions = views.overview_extras(a, dims)
+    return OverviewData(kpis.overview, trend, distributions, kpis.currency)

@@ -50,7 +50,7 @@ SERIES: tuple[tuple[str, str, str], ...] = (
 @dataclass
 class OverviewData:
     overview: dict[str, Any]
-    trend: pl.DataFrame
+    trend: pl.DataFrame | None  # None until the second query arrives
     distributions: list[ResultTable]
     currency: str = "$"
 
@@ -129,6 +129,8 @@ class OverviewPanel(VerticalScroll, can_focus=True):
     def show(self, data: OverviewData) -> None:
         self.data = data
         self._draw_kpis()
+        if data.trend is None:
+            return
         for _, key, kind in SERIES:
             values = data.trend[key].to_list() if key in data.trend.columns else []
             present = [v for v in values if v is not None]
