@@ -138,7 +138,11 @@ def handles_errors(fn):
         from cxtui.errors import CxError
 
         try:
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                if "cxtui.engine" in sys.modules:
+                    sys.modules["cxtui.engine"].finish_cache_writes()
         except CxError as exc:
             raise _fail(str(exc), exc.exit_code) from None
         except typer.Exit:
@@ -202,6 +206,7 @@ def load(
         where=where,
         cache_dir=cache_dir,
         use_cache=not no_cache,
+        background=True,  # the command's queries run while the facts cache is written
     )
 
 
@@ -544,7 +549,7 @@ def report(
     if cached_path is not None and (text := read_output_cache(cached_path)) is not None:
         sys.stdout.write(text)
         return
-    rep = build_report(analysis_of(ds, where, cache_dir, use_cache))
+    rep = build_report(analysis_of(ds, where, cache_dir, use_cache, background=True))
     if format is Format.json:
         text = json_dumps(report_json(rep)) + "\n"
     elif format is Format.markdown:

@@ -260,6 +260,10 @@ class _Prepared:
     raw: pl.LazyFrame
     frame: pl.LazyFrame
     probes: list[tuple[str, str, pl.Expr, pl.Expr]]  # (canonical, source, bad-count, example)
+    # the table's date column as (source, canonical expression) when the source is
+    # typed Date/Datetime: the conversion keeps order, so the latest date is the
+    # converted maximum of the source, which Parquet statistics answer without a scan
+    typed_date: tuple[str, pl.Expr] | None = None
 
 
 def _normalise(
@@ -275,6 +279,7 @@ def _normalise(
     exprs: list[pl.Expr] = []
     probes: list[tuple[str, str, pl.Expr, pl.Expr]] = []
     used: set[str] = set()
+    typed_date: tuple[str, pl.Expr] | None = None
     for canon, col in SCHEMA[table].items():
         src = names[canon]
         if src not in schema:
@@ -307,8 +312,12 @@ def _normalise(
             text = source.cast(pl.String).str.strip_chars()
             bad = text.is_not_null() & (text != "") & converted.is_null()
             probes.append((canon, src, bad.sum(), text.filter(bad).first()))
-        if col.kind == "float":
-            # NaN / inf are excluded (null) and reported, never summed.
+        if canon == DATE_COLUMN.get(table) and canon not in values:
+            if dtype == pl.Date or isinstance(dtype, pl.Datetime):
+                typed_date = (src, converted)
+        if col.kind == "float" and (dtype.is_float() or dtype == pl.String):
+            # NaN / inf are excluded (null) and reported, never summed (integers,
+            # decimals and booleans have neither: no scan for them).
             bad_num = converted.is_nan() | converted.is_infinite()
             probes.append((canon, src, bad_num.sum(), converted.filter(bad_num).first()))
             converted = pl.when(bad_num).then(None).otherwise(converted)
@@ -345,7 +354,7 @@ def _normalise(
         # CSV cells carry stray spaces; typed Parquet ids are left as they are so a
         # filter on one id still reaches the Parquet statistics (account detail)
         frame = frame.with_columns(pl.col("customer_id").str.strip_chars())
-    return _Prepared(raw, frame, probes)
+    return _Prepared(raw, frame, probes, typed_date)
 
 
 # ---------------------------------------------------------------- the dataset
@@ -359,7 +368,13 @@ def _probe(table: str, prepared: _Prepared, where: Path) -> tuple[int, date | No
     date_col = DATE_COLUMN.get(table)
     try:
         queries = [prepared.raw.select(aggs)]
-        if date_col is not None:
+        if prepared.typed_date is not None:
+            src, converted = prepared.typed_date
+            latest_q = prepared.raw.select(pl.col(src).max()).select(converted.alias(date_col))
+            if table == "monthly":  # as in the frame (see _normalise)
+                latest_q = latest_q.select(pl.col(date_col).dt.month_start())
+            queries.append(latest_q)
+        elif date_col is not None:
             queries.append(prepared.frame.select(pl.col(date_col).max()))
         stats, *latest = pl.collect_all(queries)
         max_date = latest[0].item() if latest else None

@@ -505,7 +505,10 @@ def customer_facts(ds: Dataset) -> pl.LazyFrame:
         ("feedback", _feedback_agg),
     ):
         if ds.has(table):
-            frame = frame.join(agg(ds), on="customer_id", how="left", coalesce=True)
+            # the customers' own order: an export sorted by id needs no sort later
+            frame = frame.join(
+                agg(ds), on="customer_id", how="left", coalesce=True, maintain_order="left"
+            )
 
     cols = set(frame.collect_schema().names())
     # A customer with no rows in an existing table has 0 for its sums (§6).
@@ -653,19 +656,15 @@ def _derived_dimensions(ds: Dataset, frame: pl.LazyFrame) -> pl.LazyFrame:
     vip_value = _vip_value(ds, cols)
     rest = in_u & pl.col("_life").is_null()
     if vip_value is not None:
-        order = (
-            frame.filter(rest)
-            .select("customer_id", vip_value.alias("_vip_value"))
-            .sort(["_vip_value", "customer_id"], descending=[True, False], nulls_last=True)
-            .with_row_index("_vip_pos")
-            .with_columns(pl.len().alias("_n_rest"))
-            .select("customer_id", "_vip_pos", "_n_rest")
+        # position in "the rest by value desc, ties by customer_id", as a window
+        # over the frame (a self-join would compute the whole frame twice)
+        keys = [~rest, pl.when(rest).then(vip_value), pl.col("customer_id")]
+        order = pl.int_range(pl.len(), dtype=pl.UInt32).sort_by(
+            keys, descending=[False, True, False], nulls_last=True
         )
-        frame = frame.join(order, on="customer_id", how="left", coalesce=True)
-        is_vip = pl.col("_vip_pos") < (pl.col("_n_rest") // 10)
-        frame = frame.with_columns(pl.when(rest & is_vip).then(pl.lit("VIP")).alias("_vip")).drop(
-            "_vip_pos", "_n_rest"
-        )
+        position = pl.int_range(pl.len(), dtype=pl.UInt32).sort_by(order)
+        is_vip = position < (rest.sum() // 10)
+        frame = frame.with_columns(pl.when(rest & is_vip).then(pl.lit("VIP")).alias("_vip"))
     else:
         frame = frame.with_columns(_null(pl.String).alias("_vip"))
     frame = frame.with_columns(
