@@ -440,7 +440,7 @@ def test_corrupt_probe_file_is_ignored_and_rewritten(
     assert ds.row_counts == {"customers": 3, "orders": 4} and ds.as_of == date(2025, 5, 30)
     for p in probes:  # healed: valid again
         saved = json.loads(p.read_text())
-        assert set(saved) == {"rows", "max_date", "notes"}
+        assert set(saved) == {"rows", "max_date", "notes", "ordered"}
     assert_only_cache_files(cache)
 
 

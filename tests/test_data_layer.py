@@ -304,3 +304,35 @@ def test_past_as_of_ignores_later_rows(tmp_path: Path) -> None:
     assert set(f) == {"a", "b"}
     assert f["a"]["lifetime_revenue"] == 10.0 and f["a"]["last_order_date"] == date(2024, 1, 1)
     assert f["b"]["in_universe"] is False  # its only order is after as_of: no start yet
+
+
+@pytest.mark.parametrize(
+    ("ids", "months", "ordered"),
+    [
+        (["a", "a", "b"], [date(2025, 1, 5), date(2025, 2, 1), date(2025, 1, 1)], True),
+        # two rows in one month on different days: ordered days, not ordered months
+        (["a", "a", "b"], [date(2025, 1, 5), date(2025, 1, 20), date(2025, 1, 1)], False),
+        (["b", "a", "a"], [date(2025, 1, 1), date(2025, 1, 5), date(2025, 2, 1)], False),
+        (["a", None, "b"], [date(2025, 1, 5), date(2025, 2, 1), date(2025, 1, 1)], False),
+    ],
+)
+def test_monthly_order_is_probed_and_both_facts_paths_agree(
+    tmp_path: Path, ids: list, months: list, ordered: bool
+) -> None:
+    write(
+        tmp_path,
+        "monthly",
+        pl.DataFrame(
+            {"customer_id": ids, "month": months, "mrr": [10.0, 20.0, 5.0], "logins": [3, 4, 5]}
+        ),
+    )
+    ds = open_dataset(tmp_path, as_of=date(2025, 2, 28))
+    assert ds.monthly_ordered is ordered
+    facts = customer_facts(ds).collect().sort("customer_id")
+    ds.monthly_ordered = not ordered  # the other path, where it is valid, gives the same facts
+    if ordered:
+        other = customer_facts(ds).collect().sort("customer_id")
+        assert other.equals(facts)
+    by_id = {r["customer_id"]: r for r in facts.to_dicts()}
+    if months[1].month == 1 and ids[0] == ids[1] == "a":  # both January rows are summed
+        assert by_id["a"]["last_positive_mrr"] == 30.0

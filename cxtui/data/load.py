@@ -42,6 +42,9 @@ class Dataset:
     as_of: date
     as_of_given: bool = False
     notes: list[str] = field(default_factory=list)
+    # monthly rows strictly ordered by (customer_id, month), as exports sorted by
+    # account usually are: then no customer has two rows in one month (facts use it)
+    monthly_ordered: bool = False
 
     def has(self, table: str) -> bool:
         return table in self.tables
@@ -360,8 +363,23 @@ def _normalise(
 # ---------------------------------------------------------------- the dataset
 
 
-def _probe(table: str, prepared: _Prepared, where: Path) -> tuple[int, date | None, list[str]]:
-    """One pass per table: row count, latest date, and values that failed to parse."""
+def _ordered_check(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """One row: are the rows strictly ordered by (customer_id, month), no nulls?"""
+    cid, month = pl.col("customer_id"), pl.col("month")
+    increasing = (cid > cid.shift(1)) | ((cid == cid.shift(1)) & (month > month.shift(1)))
+    return frame.select(
+        (increasing.fill_null(True).all() & (cid.null_count() + month.null_count() == 0)).alias(
+            "ordered"
+        )
+    )
+
+
+Probe = tuple[int, "date | None", list[str], bool]
+
+
+def _probe(table: str, prepared: _Prepared, where: Path) -> Probe:
+    """One pass per table: row count, latest date, values that failed to parse
+    and (monthly) whether the rows are ordered by (customer_id, month)."""
     aggs: list[pl.Expr] = [pl.len().alias("__rows")]
     for i, (_, _, bad, example) in enumerate(prepared.probes):
         aggs += [bad.alias(f"__bad{i}"), example.cast(pl.String).alias(f"__ex{i}")]
@@ -376,8 +394,11 @@ def _probe(table: str, prepared: _Prepared, where: Path) -> tuple[int, date | No
             queries.append(latest_q)
         elif date_col is not None:
             queries.append(prepared.frame.select(pl.col(date_col).max()))
-        stats, *latest = pl.collect_all(queries)
-        max_date = latest[0].item() if latest else None
+        if table == "monthly":
+            queries.append(_ordered_check(prepared.frame))
+        stats, *rest = pl.collect_all(queries)
+        max_date = rest[0].item() if date_col is not None else None
+        ordered = table == "monthly" and bool(rest[-1].item())
     except Exception as exc:
         raise CxError(
             f"{where}: table {table}: cannot read data ({_short(exc)}); "
@@ -401,7 +422,7 @@ def _probe(table: str, prepared: _Prepared, where: Path) -> tuple[int, date | No
                     else " (plain numbers, ISO dates YYYY-MM-DD)"
                 )
             )
-    return stats["__rows"][0], max_date, notes
+    return stats["__rows"][0], max_date, notes, ordered
 
 
 def _is_nonfinite(text: str) -> bool:
@@ -425,6 +446,7 @@ class LoadedTable:
     max_date: date | None
     notes: list[str]
     table: str = ""
+    ordered: bool = False
 
 
 def _probe_cache_path(cache_dir: Path, table: str, files: list[Path], config: Config) -> Path:
@@ -439,9 +461,7 @@ def _probe_cache_path(cache_dir: Path, table: str, files: list[Path], config: Co
     return cache_dir / f"probe-{h.hexdigest()[:32]}.json"
 
 
-def _cached_probe(
-    path: Path | None, run: Callable[[], tuple[int, date | None, list[str]]]
-) -> tuple[int, date | None, list[str]]:
+def _cached_probe(path: Path | None, run: Callable[[], Probe]) -> Probe:
     """A table's probe (rows, latest date, notes) from the cache when the files
     are unchanged; a clean probe is only a speed-up, so any cache trouble just
     means probing again. Failed probes (CxError) are never cached."""
@@ -451,16 +471,21 @@ def _cached_probe(
         try:
             saved = json.loads(path.read_text())
             latest = date.fromisoformat(saved["max_date"]) if saved["max_date"] else None
-            return int(saved["rows"]), latest, list(saved["notes"])
+            return int(saved["rows"]), latest, list(saved["notes"]), bool(saved["ordered"])
         except (OSError, ValueError, KeyError, TypeError, RecursionError):
             pass
-    rows, max_date, notes = run()
+    rows, max_date, notes, ordered = run()
     if path is not None:
-        saved = {"rows": rows, "max_date": max_date and max_date.isoformat(), "notes": notes}
+        saved = {
+            "rows": rows,
+            "max_date": max_date and max_date.isoformat(),
+            "notes": notes,
+            "ordered": ordered,
+        }
         # a probe that cannot be written is only a lost speed-up
         with contextlib.suppress(OSError):
             write_atomic(path, lambda tmp: tmp.write_text(json.dumps(saved)))
-    return rows, max_date, notes
+    return rows, max_date, notes, ordered
 
 
 def load_table(
@@ -477,13 +502,15 @@ def load_table(
     where = files[0] if len(files) == 1 else files[0].parent
     prepared = _normalise(table, raw, mapping, where, strip_ids=fmt != "parquet")
     cache = _probe_cache_path(cache_dir, table, files, config) if cache_dir else None
-    rows, max_date, notes = _cached_probe(cache, lambda: _probe(table, prepared, where))
+    rows, max_date, notes, ordered = _cached_probe(
+        cache, lambda: _probe(table, prepared, where)
+    )
     if rows == 0:
         raise CxError(
             f"{where}: table {table} has no rows; fix: export the data again, "
             "or remove the file so the table counts as absent"
         )
-    return LoadedTable(prepared.frame, raw, files, where, rows, max_date, notes, table)
+    return LoadedTable(prepared.frame, raw, files, where, rows, max_date, notes, table, ordered)
 
 
 def _derive_customers(tables: dict[str, pl.LazyFrame], as_of: date) -> pl.LazyFrame:
@@ -559,6 +586,7 @@ def open_dataset(
     row_counts: dict[str, int] = {}
     max_dates: dict[str, date | None] = {}
     notes: list[str] = []
+    monthly_ordered = False
     # Each table's probe is one scan; run them side by side (polars releases the
     # GIL). Errors surface in table order, as they would one by one.
     from concurrent.futures import ThreadPoolExecutor
@@ -575,6 +603,7 @@ def open_dataset(
         row_counts[table] = loaded.rows
         max_dates[table] = loaded.max_date
         notes += loaded.notes
+        monthly_ordered |= table == "monthly" and loaded.ordered
 
     if not ({"customers", "orders", "monthly"} & tables.keys()):
         found = ", ".join(sorted(tables)) or "no tables"
@@ -615,4 +644,5 @@ def open_dataset(
         as_of=resolved,
         as_of_given=as_of is not None,
         notes=notes,
+        monthly_ordered=monthly_ordered,
     )

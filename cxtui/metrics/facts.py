@@ -76,25 +76,6 @@ _MONTHLY_SIGNALS = {  # facts prefix -> monthly column
 }
 
 
-def _one_row_per_month(ds: Dataset) -> bool:
-    """True when the monthly rows are strictly ordered by (customer_id, month), as
-    exports sorted by account usually are: then no customer has two rows in one
-    month. One cheap pass over two columns; any other order answers False."""
-    lf = ds.scan("monthly").select("customer_id", "month")
-    cid, month = pl.col("customer_id"), pl.col("month")
-    prev_id, prev_month = cid.shift(1), month.shift(1)
-    increasing = (cid > prev_id) | ((cid == prev_id) & (month > prev_month))
-    check = lf.select(
-        increasing.fill_null(True).all().alias("ordered"),
-        (cid.null_count() + month.null_count()).alias("nulls"),
-    )
-    try:
-        row = check.collect().row(0, named=True)
-    except pl.exceptions.PolarsError:
-        return False  # the general path reports any real problem with the data
-    return bool(row["ordered"]) and row["nulls"] == 0
-
-
 def _monthly_agg(ds: Dataset) -> pl.LazyFrame:
     m0 = month_start(ds.as_of)
     r_start = add_months(m0, -2)
@@ -103,7 +84,7 @@ def _monthly_agg(ds: Dataset) -> pl.LazyFrame:
     # Level 1: one row per customer-month; a month's mrr is the sum of its rows (§6),
     # and block means stay exact means over rows by carrying sums and counts.
     signals = [(prefix, col) for prefix, col in _MONTHLY_SIGNALS.items() if col in cols]
-    if _one_row_per_month(ds):
+    if ds.monthly_ordered:  # strictly ordered by (customer_id, month): see open_dataset
         # the group-by would change nothing: the same columns, row by row (the
         # group-by on (String id, month) is the slowest step of a cold build)
         per_month = ds.scan("monthly").select(
@@ -217,20 +198,24 @@ def _feedback_agg(ds: Dataset) -> pl.LazyFrame:
     d90 = ds.as_of - timedelta(days=90)
     scored = pl.col("score").is_not_null()
     in_90 = (pl.col("date") > d90) & scored
-    latest = pl.col("date").filter(in_90).max()
-    return (
-        ds.scan("feedback")
-        .group_by("customer_id")
-        .agg(
-            pl.len().alias("feedback_responses"),
-            in_90.sum().alias("feedback_responses_90d"),
-            pl.col("score").filter(in_90).min().alias("min_score_90d"),
-            # latest response in 90d; two on that day: the higher score (docs/metrics.md)
-            pl.col("score")
-            .filter(in_90 & (pl.col("date") == latest))
-            .max()
-            .alias("latest_score_90d"),
-        )
+    # columns prepared row by row, then plain aggregates (a per-group filter on
+    # `date == latest` was most of this table's time)
+    rows = ds.scan("feedback").select(
+        "customer_id",
+        in_90.alias("_in_90"),
+        pl.when(in_90).then(pl.col("date")).alias("_date_90"),
+        pl.when(in_90).then(pl.col("score")).alias("_score_90"),
+    )
+    return rows.group_by("customer_id").agg(
+        pl.len().alias("feedback_responses"),
+        pl.col("_in_90").sum().alias("feedback_responses_90d"),
+        pl.col("_score_90").min().alias("min_score_90d"),
+        # latest response in 90d; two on that day: the higher score (docs/metrics.md).
+        # Sorted by (date, score) with nulls first, the last row is that response.
+        pl.col("_score_90")
+        .sort_by(["_date_90", "_score_90"], nulls_last=False)
+        .last()
+        .alias("latest_score_90d"),
     )
 
 
