@@ -22,7 +22,7 @@ from cxtui import __version__
 from cxtui.atomic import write_atomic
 from cxtui.data.load import Dataset, open_dataset
 from cxtui.errors import CxError
-from cxtui.metrics.facts import customer_facts
+from cxtui.metrics.facts import customer_facts, other_ids
 from cxtui.metrics.scope import Scope
 
 Progress = Callable[[str], None]
@@ -85,27 +85,31 @@ def _read_cache(path: Path) -> pl.DataFrame | None:
         return None
 
 
-def _write_cache(path: Path, df: pl.DataFrame) -> None:
-    try:
-        write_atomic(
-            path,
-            lambda tmp: df.write_parquet(
-                tmp, compression="lz4", row_group_size=100_000, statistics=True
-            ),
-        )
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        # a full disk reaches us as a polars ComputeError, not an OSError
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        _warn(f"cannot write the facts cache in {path.parent} ({reason}); continuing without")
+def _write_cache(files: list[tuple[Path, pl.DataFrame]]) -> None:
+    """Write one cache entry's files in order, each atomically; on the first
+    failure warn once and stop (an entry needs all its files)."""
+    for path, df in files:
+        try:
+            write_atomic(
+                path,
+                lambda tmp, df=df: df.write_parquet(
+                    tmp, compression="lz4", row_group_size=100_000, statistics=True
+                ),
+            )
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            # a full disk reaches us as a polars ComputeError, not an OSError
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            _warn(f"cannot write the facts cache in {path.parent} ({reason}); continuing without")
+            return
 
 
 _writers: list[threading.Thread] = []
 
 
-def _write_cache_soon(path: Path, df: pl.DataFrame) -> None:
+def _write_cache_soon(files: list[tuple[Path, pl.DataFrame]]) -> None:
     """Write the facts cache in a thread while the caller goes on to its panes
     (writing takes ~0.7 s on M). `finish_cache_writes` waits for it."""
-    writer = threading.Thread(target=_write_cache, args=(path, df), name="cxtui-cache-write")
+    writer = threading.Thread(target=_write_cache, args=(files,), name="cxtui-cache-write")
     writer.start()
     _writers.append(writer)
 
@@ -158,21 +162,28 @@ def _sorted_by_id(facts: pl.DataFrame) -> pl.DataFrame:
 
 def build_facts(
     ds: Dataset, cache_dir: Path | None = None, use_cache: bool = True, background: bool = False
-) -> tuple[pl.DataFrame, bool]:
-    """The facts DataFrame, from the cache when it is fresh. Returns (facts, from_cache).
-    With `background`, a new cache file is written in a thread (see
-    `finish_cache_writes`)."""
-    path = None
+) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
+    """The facts and the other ids' sums (`facts.other_ids`), from the cache when
+    it is fresh. Returns (facts, others, from_cache). With `background`, a new
+    cache entry is written in a thread (see `finish_cache_writes`)."""
+    facts_path = others_path = None
     if use_cache:
         finish_cache_writes()  # an entry being written in this process is read whole
-        path = (cache_dir or default_cache_dir()) / f"facts-{cache_key(ds)}.parquet"
-        cached = _read_cache(path)
-        if cached is not None:
-            return cached, True
-    facts = _sorted_by_id(collect(customer_facts(ds)))
-    if path is not None:
-        (_write_cache_soon if background else _write_cache)(path, facts)
-    return facts, False
+        key = cache_key(ds)
+        folder = cache_dir or default_cache_dir()
+        facts_path = folder / f"facts-{key}.parquet"
+        others_path = folder / f"others-{key}.parquet"
+        cached = _read_cache(facts_path)
+        others = _read_cache(others_path) if cached is not None else None
+        if cached is not None and others is not None:
+            return cached, others, True
+    facts, others = collect_all([customer_facts(ds), other_ids(ds)])
+    facts = _sorted_by_id(facts)
+    if facts_path is not None and others_path is not None:
+        # others first: a facts file without its others is not an entry
+        files = [(others_path, others), (facts_path, facts)]
+        (_write_cache_soon if background else _write_cache)(files)
+    return facts, others, False
 
 
 # ---------------------------------------------------------------- an open analysis
@@ -184,6 +195,7 @@ class Analysis:
 
     ds: Dataset
     facts: pl.DataFrame  # all customers, unfiltered
+    others: pl.DataFrame  # sums of the ids that are not customers (facts.other_ids)
     where: str | None = None
     from_cache: bool = False
     _ranked: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False)
@@ -203,14 +215,14 @@ class Analysis:
         lf = facts.lazy()
         if self.where:
             lf = lf.filter(where_expr(self.where, facts.schema))
-        return Scope(self.ds, lf, self.where)
+        return Scope(self.ds, lf, self.where, self.others.lazy())
 
     @property
     def scope(self) -> Scope:
         facts = self.facts.lazy()
         if self.where:
             facts = facts.filter(where_expr(self.where, self.facts.schema))
-        return Scope(self.ds, facts, self.where)
+        return Scope(self.ds, facts, self.where, self.others.lazy())
 
 
 def where_expr(where: str, schema: pl.Schema) -> pl.Expr:
@@ -258,8 +270,8 @@ def analysis_of(
     """An opened dataset's analysis (the facts are the slow part: the TUI runs
     this in a worker after opening the dataset up front for clear errors).
     `background`: see `build_facts`."""
-    facts, from_cache = build_facts(ds, cache_dir, use_cache, background)
-    analysis = Analysis(ds, facts, where, from_cache)
+    facts, others, from_cache = build_facts(ds, cache_dir, use_cache, background)
+    analysis = Analysis(ds, facts, others, where, from_cache)
     if where:
         where_expr(where, facts.schema)  # fail early with a clear message
     return analysis

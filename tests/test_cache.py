@@ -33,7 +33,7 @@ from cxtui.views import overview_object
 runner = CliRunner()
 
 CACHE_FILE = re.compile(
-    r"^(facts-[0-9a-f]{32}\.parquet|probe-[0-9a-f]{32}\.json|output-[0-9a-f]{32}\.txt)$"
+    r"^((facts|others)-[0-9a-f]{32}\.parquet|probe-[0-9a-f]{32}\.json|output-[0-9a-f]{32}\.txt)$"
 )
 
 ORDERS = {

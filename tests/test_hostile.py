@@ -579,7 +579,9 @@ def test_cache_is_written_outside_the_dataset(hostile: Path, tmp_path: Path) -> 
     facts = [n for n in cached if n.startswith("facts-") and n.endswith(".parquet")]
     probes = [n for n in cached if n.startswith("probe-") and n.endswith(".json")]
     tables = [p for p in hostile.iterdir() if p.suffix == ".parquet"]
-    assert len(facts) == 1 and len(probes) == len(tables) and len(cached) == 1 + len(tables)
+    others = [n for n in cached if n.startswith("others-") and n.endswith(".parquet")]
+    assert len(facts) == len(others) == 1 and len(probes) == len(tables)
+    assert len(cached) == 2 + len(tables)
     explicit = tmp_path / "explicit"
     third = cli(hostile, "top", "--format", "json", "--cache-dir", str(explicit), cache=True)
     assert third.stdout == first.stdout

@@ -448,6 +448,34 @@ def test_retention_by_segment(retention_data: Path) -> None:
     assert y["grr"] == approx(50 / 350)
 
 
+def test_retention_ids_that_are_not_customers(retention_data: Path) -> None:
+    by = at("retention", retention_data, "--by", "segment")["segments"]
+    # z (not a customer) has no segment: the null row, start 10 -> end 20
+    [none] = [r for r in by if r["segment"] is None]
+    assert (none["customers"], none["start_mrr"], none["end_mrr"]) == (1, 10.0, 20.0)
+    # a --where keeps only matching customers: z is never one of them
+    x = at("retention", retention_data, "--where", "segment = 'X'")["overall"]
+    assert (x["customers"], x["start_mrr"], x["end_mrr"]) == (3, 340.0, 270.0)  # a b g
+    nobody = at("retention", retention_data, "--where", "segment IS NULL")["overall"]
+    assert nobody["customers"] == 0 and nobody["nrr"] is None
+    # overview mrr in June: a 150 + b 120 + d 50 + e 500 + f 80 + z 20 = 920; X only: 270 + 80
+    assert at("overview", retention_data)["mrr"] == approx(920.0)
+    assert at("overview", retention_data, "--where", "segment = 'X'")["mrr"] == approx(350.0)
+
+
+def test_order_rows_without_a_customer_count_in_revenue(tmp_path: Path) -> None:
+    root = write(
+        tmp_path,
+        customers=people(["a"], segment=["X"]),
+        orders=orders([("a", ago(1), 100.0), ("zz", ago(2), 40.0), (None, ago(3), 7.0)]),
+    )
+    out = at("overview", root)
+    # every order row in 12m counts, also unknown and missing ids: 100 + 40 + 7
+    assert out["revenue_12m"] == approx(147.0) and out["orders_12m"] == 3
+    assert out["buyers_12m"] == 1  # buyers are customers
+    assert at("overview", root, "--where", "segment = 'X'")["revenue_12m"] == approx(100.0)
+
+
 # ---------------------------------------------------------------- RFM
 
 

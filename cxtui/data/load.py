@@ -522,19 +522,21 @@ def _derive_customers(tables: dict[str, pl.LazyFrame], as_of: date) -> pl.LazyFr
         if t in tables
     ]
     all_ids = pl.concat(ids).unique().filter(pl.col("customer_id").is_not_null())
+    no_name = pl.lit(None, dtype=pl.String).alias("name")  # none in the data: null (§6)
     if "monthly" not in tables:
-        return all_ids.with_columns(pl.col("customer_id").alias("name"))
+        return all_ids.with_columns(no_name)
     monthly = tables["monthly"]
     attrs = [c for c in monthly.collect_schema().names() if c not in _MONTHLY_NOT_ATTRS]
+    # the latest row: latest month, and within a month the last row in file order
     latest = (
         monthly.filter(pl.col("month") <= as_of)
-        .sort("month")
+        .with_row_index("_row")
         .group_by("customer_id")
-        .agg(pl.col(c).last() for c in attrs)
+        .agg(pl.col(c).sort_by(["month", "_row"]).last() for c in attrs)
     )
     out = all_ids.join(latest, on="customer_id", how="left")
     if "name" not in attrs:
-        out = out.with_columns(pl.col("customer_id").alias("name"))
+        out = out.with_columns(no_name)
     return out
 
 

@@ -560,6 +560,31 @@ def customer_facts(ds: Dataset) -> pl.LazyFrame:
     return _derived_dimensions(ds, frame)
 
 
+OTHER_ID_SUMS = ("revenue_12m", "orders_12m", "mrr", "mrr_12m_ago")
+
+
+def other_ids(ds: Dataset) -> pl.LazyFrame:
+    """Per-id sums (revenue_12m, orders_12m, mrr, mrr_12m_ago, as in the facts) of
+    the ids in orders or monthly that are not customers: SPEC §6 counts their
+    orders and mrr in overview's revenue_12m, mrr and in retention. Built from
+    the very aggregates the facts join, so collected together with the facts
+    they are computed once; usually a handful of rows."""
+    parts = []
+    if ds.has("orders"):
+        parts.append(_orders_agg(ds).select("customer_id", "revenue_12m", "orders_12m"))
+    if ds.has("monthly"):
+        parts.append(_monthly_agg(ds).select("customer_id", "mrr", "mrr_12m_ago"))
+    if not parts:
+        return ds.tables["customers"].select("customer_id").clear()
+    frame = parts[0]
+    for part in parts[1:]:  # rows with no id are kept: one null-id row
+        frame = frame.join(part, on="customer_id", how="full", coalesce=True, nulls_equal=True)
+    sums = [c for c in OTHER_ID_SUMS if c in frame.collect_schema().names()]
+    return frame.join(
+        ds.tables["customers"].select("customer_id"), on="customer_id", how="anti"
+    ).with_columns(pl.col(c).fill_null(0) for c in sums)
+
+
 def revenue_value(ds: Dataset, cols: set[str]) -> tuple[pl.Expr | None, str | None]:
     """The value revenue_tier is cut on (SPEC §6) and its source's name."""
     if ds.has("orders"):

@@ -7,7 +7,7 @@ from datetime import timedelta
 import polars as pl
 
 from cxtui.metrics.facts import AVG_MONTH_DAYS, churn_source
-from cxtui.metrics.periods import add_months, month_start
+from cxtui.metrics.periods import add_months
 from cxtui.metrics.retention import retention_overall
 from cxtui.metrics.scope import Scope, null_col, ratio
 
@@ -115,10 +115,10 @@ def _orders_part(scope: Scope) -> pl.LazyFrame:
             {"revenue_12m": [None], "orders_12m": [None], "aov_12m": [None]},
             schema={"revenue_12m": pl.Float64, "orders_12m": pl.Int64, "aov_12m": pl.Float64},
         )
-    d365 = scope.as_of - timedelta(days=365)
-    o = scope.table("orders").filter(pl.col("order_date") > d365)
-    rev = pl.col("amount").sum()
-    n = (pl.col("amount") > 0).sum().cast(pl.Int64)
+    # Σ amount and count of amount > 0 over the order rows in 12m, summed per id
+    o = scope.id_sums(["revenue_12m", "orders_12m"])
+    rev = pl.col("revenue_12m").sum().cast(pl.Float64)
+    n = pl.col("orders_12m").sum().cast(pl.Int64)
     return o.select(
         rev.alias("revenue_12m"),
         n.alias("orders_12m"),
@@ -132,12 +132,7 @@ def _mrr_part(scope: Scope) -> pl.LazyFrame:
             {k: [None] for k in ("mrr", "arr", "nrr_12m", "grr_12m")},
             schema={k: pl.Float64 for k in ("mrr", "arr", "nrr_12m", "grr_12m")},
         )
-    m0 = month_start(scope.as_of)
-    mrr = (
-        scope.table("monthly")
-        .filter(pl.col("month") == m0)
-        .select(pl.col("mrr").sum().alias("mrr"))
-    )
+    mrr = scope.id_sums(["mrr"]).select(pl.col("mrr").sum().cast(pl.Float64))
     ret = retention_overall(scope).select(
         pl.col("nrr").alias("nrr_12m"), pl.col("grr").alias("grr_12m")
     )

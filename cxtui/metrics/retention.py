@@ -25,12 +25,13 @@ def retention_months(scope: Scope):
 
 
 def retention_base(scope: Scope) -> pl.LazyFrame:
-    """One row per id with mrr > 0 in S: start_mrr, end_mrr (0 when absent)."""
-    s_month, e_month = retention_months(scope)
-    m = scope.table("monthly").filter(pl.col("month").is_in([s_month, e_month]))
-    per_id = m.group_by("customer_id").agg(
-        pl.col("mrr").filter(pl.col("month") == s_month).sum().alias("start_mrr"),
-        pl.col("mrr").filter(pl.col("month") == e_month).sum().alias("end_mrr"),
+    """One row per id with mrr > 0 in S: start_mrr, end_mrr (0 when absent).
+    S = month(as_of) − 12 and E = month(as_of): the facts' mrr_12m_ago and mrr,
+    the sums of each id's rows in those months."""
+    per_id = scope.id_sums(["mrr_12m_ago", "mrr"]).select(
+        "customer_id",
+        pl.col("mrr_12m_ago").cast(pl.Float64).alias("start_mrr"),
+        pl.col("mrr").cast(pl.Float64).alias("end_mrr"),
     )
     start, end = pl.col("start_mrr"), pl.col("end_mrr")
     return per_id.filter(start > 0).with_columns(

@@ -14,7 +14,8 @@ from cxtui.data.load import Dataset
 class Scope:
     ds: Dataset
     facts: pl.LazyFrame  # already filtered by --where when one is given
-    where: str | None = None
+    where: str | None
+    others: pl.LazyFrame  # per-id sums of ids that are not customers (facts.other_ids)
 
     @property
     def as_of(self):
@@ -27,6 +28,17 @@ class Scope:
 
     def fact_columns(self) -> list[str]:
         return self.facts.collect_schema().names()
+
+    def id_sums(self, columns: list[str]) -> pl.LazyFrame:
+        """Per-id sums (facts columns such as revenue_12m, mrr) of every id whose
+        rows count: the customers in scope and, with no --where, also the ids that
+        are not customers (SPEC §6). The same numbers as summing the table's rows."""
+        lf = self.facts.select("customer_id", *columns)
+        if self.where is None:
+            lf = pl.concat(
+                [lf, self.others.select("customer_id", *columns)], how="vertical_relaxed"
+            )
+        return lf
 
     def table(self, name: str) -> pl.LazyFrame:
         """A table up to as_of; with --where, only rows of the matching customers."""
