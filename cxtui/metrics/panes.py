@@ -150,26 +150,32 @@ def top_customers(scope: Scope, by: str, n: int | None) -> pl.LazyFrame:
         fix = f"use --by {' or '.join(usable)}" if usable else "add an orders or monthly table"
         raise CxError(f"top --by {by}: the dataset has no {what}; fix: {fix}")
     value = pl.col(by)
-    ranked = (
-        scope.universe.with_columns(ratio(value, value.sum()).alias("revenue_share"))
-        .sort([by, "customer_id"], descending=[True, False], nulls_last=True)
-        .with_row_index("rank", offset=1)
-    )
-    if n is not None:
-        ranked = ranked.head(n)
 
     def col(name: str, dtype: pl.DataType) -> pl.Expr:
         return pl.col(name) if name in cols else null_col(name, dtype)
 
-    return ranked.select(
-        pl.col("rank").cast(pl.Int64),
+    # the few columns first, then sort and cut: sort + head is a top-k, not a full sort
+    ranked = scope.universe.select(
         "customer_id",
         col("name", pl.String),
         col("segment", pl.String),
         by,
-        "revenue_share",
+        ratio(value, value.sum()).alias("revenue_share"),
         col("orders_12m", pl.Int64),
         col("last_order_date", pl.Date),
+        "status",
+    ).sort([by, "customer_id"], descending=[True, False], nulls_last=True)
+    if n is not None:
+        ranked = ranked.head(n)
+    return ranked.with_row_index("rank", offset=1).select(
+        pl.col("rank").cast(pl.Int64),
+        "customer_id",
+        "name",
+        "segment",
+        by,
+        "revenue_share",
+        "orders_12m",
+        "last_order_date",
         "status",
     )
 
