@@ -58,6 +58,16 @@ def to_day(value: Any) -> date | None:
     return date.fromisoformat(str(value)[:10])
 
 
+# rows whose customer_id is null: kept like orphan rows (they count in overview's
+# totals, retention and as_of) but never a customer; "\0" is no real id
+NULL_ID = "\0null"
+
+
+def id_text(value: Any) -> str:
+    """Ids are compared as text."""
+    return NULL_ID if value is None else str(value)
+
+
 def month_first(d: date) -> date:
     return date(d.year, d.month, 1)
 
@@ -170,11 +180,14 @@ class Reference:
         self.all_orders: list[tuple[str, date, float]] = []
         for r in rows["orders"]:
             d = to_day(r["order_date"])
-            if d is None or d > as_of or r["amount"] is None:
+            if d is None or d > as_of:
                 continue
-            cid = str(r["customer_id"])
-            self.orders[cid].append((d, float(r["amount"])))
-            self.all_orders.append((cid, d, float(r["amount"])))
+            # a null amount is still an orders row ("every orders row is an order for
+            # buyer counts, frequency and recency", §2) that adds nothing to any sum
+            amount = 0.0 if r["amount"] is None else float(r["amount"])
+            cid = id_text(r["customer_id"])
+            self.orders[cid].append((d, amount))
+            self.all_orders.append((cid, d, amount))
         for lst in self.orders.values():
             lst.sort(key=lambda x: x[0])
 
@@ -187,21 +200,21 @@ class Reference:
             m = month_first(m)
             if m > self.month:
                 continue
-            self.monthly[str(r["customer_id"])][m].append(r)
+            self.monthly[id_text(r["customer_id"])][m].append(r)
 
         self.events: dict[str, list[tuple[date, str]]] = defaultdict(list)
         for r in rows["events"]:
             d = to_day(r["ts"])
             if d is None or d > as_of:
                 continue
-            self.events[str(r["customer_id"])].append((d, r["event_type"]))
+            self.events[id_text(r["customer_id"])].append((d, r["event_type"]))
 
         self.feedback: dict[str, list[tuple[date, float]]] = defaultdict(list)
         for r in rows["feedback"]:
             d = to_day(r["date"])
             if d is None or d > as_of:
                 continue
-            self.feedback[str(r["customer_id"])].append((d, r["score"]))
+            self.feedback[id_text(r["customer_id"])].append((d, r["score"]))
 
     def month_mrr(self, cid: str, m: date) -> float | None:
         """Σ mrr of the id's rows in month m; 0 without rows; None without a monthly table."""
@@ -221,8 +234,8 @@ class Reference:
         self.attrs: dict[str, dict] = {}
         if self.has["customers"]:
             for r in rows["customers"]:
-                cid = str(r["customer_id"])
-                if cid in self.attrs:
+                cid = id_text(r["customer_id"])
+                if cid in self.attrs or cid == NULL_ID:
                     continue  # first row wins
                 a = dict(r)
                 a["customer_id"] = cid
@@ -230,15 +243,16 @@ class Reference:
         else:
             ids: list[str] = []
             seen: set[str] = set()
+            seen.add(NULL_ID)  # rows without an id: like orphans, never a customer
             for t, col in (("orders", "customer_id"), ("monthly", "customer_id")):
                 for r in rows[t]:
-                    cid = str(r[col])
+                    cid = id_text(r[col])
                     if cid not in seen:
                         seen.add(cid)
                         ids.append(cid)
             for t in ("events", "feedback"):
                 for r in rows[t]:
-                    cid = str(r["customer_id"])
+                    cid = id_text(r["customer_id"])
                     if cid not in seen:
                         seen.add(cid)
                         ids.append(cid)
@@ -305,6 +319,9 @@ class Reference:
             self.reason[cid] = a.get("churn_reason") if churn is not None else None
             if self.churn_source == "is_active":
                 self.is_active_flag[cid] = a.get("is_active") is not False
+                # no dates: the reason of an inactive customer is shown, as in the churn pane
+                if not self.is_active_flag[cid]:
+                    self.reason[cid] = a.get("churn_reason")
         self.universe = sorted(self.start)
 
     def active_at(self, cid: str, d: date) -> bool:
@@ -495,7 +512,8 @@ class Reference:
             v = self._value(cid, source)
             return (v is None, -(v or 0.0), cid)
 
-        n_vip = len(rest) // 10
+        # no value to rank by (no orders, annual_revenue or monthly): nobody is VIP
+        n_vip = len(rest) // 10 if source is not None else 0
         ranked = sorted(rest, key=vip_key)
         for i, cid in enumerate(ranked):
             self.dim[cid]["lifecycle"] = "VIP" if i < n_vip else "Regular"
@@ -553,6 +571,9 @@ class Reference:
     def overview(self) -> dict[str, Any]:
         as_of, U, f = self.as_of, self.universe, self.f
         status_only = self.churn_source == "is_active"
+        # no churn source at all (a customers table without churn_date / is_active and
+        # no monthly / orders): churn-over-time keys cannot be supported -> null (§2)
+        no_churn_dates = status_only or self.churn_source is None
         active = sum(1 for c in U if f[c]["active"])
         out: dict[str, Any] = {
             "as_of": as_of.isoformat(),
@@ -560,7 +581,7 @@ class Reference:
             "active_customers": active,
             "new_customers_30d": sum(1 for c in U if in_window(self.start[c], as_of, 30)),
         }
-        if status_only:
+        if no_churn_dates:
             out["churned_customers_30d"] = None
             out["growth_rate_mom"] = None
             out["logo_churn_rate_30d"] = None
