@@ -672,15 +672,28 @@ def _derived_dimensions(ds: Dataset, frame: pl.LazyFrame) -> pl.LazyFrame:
     vip_value = _vip_value(ds, cols)
     rest = in_u & pl.col("_life").is_null()
     if vip_value is not None:
-        # position in "the rest by value desc, ties by customer_id", as a window
-        # over the frame (a self-join would compute the whole frame twice)
-        keys = [~rest, pl.when(rest).then(vip_value), pl.col("customer_id")]
-        order = pl.int_range(pl.len(), dtype=pl.UInt32).sort_by(
-            keys, descending=[False, True, False], nulls_last=True
+        # "the first floor(10% × n_rest) of the rest by value desc, ties by
+        # customer_id", without sorting a million rows: the k-th largest value is
+        # a top-k; everyone above it is VIP, and of those equal to it (or, when
+        # fewer than k have a value, of those without one) the first by id fill
+        # the remaining places.
+        v = pl.when(rest).then(vip_value.cast(pl.Float64))
+        k = rest.sum() // 10
+        valued = v.count()
+        cut = v.top_k(pl.min_horizontal(k, valued)).min()
+        above = (v > cut).sum()
+        tied = rest & (v == cut)
+        tie_rank = pl.when(tied).then(pl.col("customer_id")).rank("ordinal")
+        no_value = rest & v.is_null()
+        none_rank = pl.when(no_value).then(pl.col("customer_id")).rank("ordinal")
+        is_vip = (
+            pl.when(k <= valued)
+            .then((v > cut) | (tied & (tie_rank <= k - above)))
+            .otherwise(v.is_not_null() | (no_value & (none_rank <= k - valued)))
         )
-        position = pl.int_range(pl.len(), dtype=pl.UInt32).sort_by(order)
-        is_vip = position < (rest.sum() // 10)
-        frame = frame.with_columns(pl.when(rest & is_vip).then(pl.lit("VIP")).alias("_vip"))
+        frame = frame.with_columns(
+            pl.when(rest & is_vip.fill_null(False)).then(pl.lit("VIP")).alias("_vip")
+        )
     else:
         frame = frame.with_columns(_null(pl.String).alias("_vip"))
     frame = frame.with_columns(
