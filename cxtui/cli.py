@@ -78,7 +78,8 @@ FormatOpt = Annotated[
     ),
 ]
 LimitOpt = Annotated[
-    int | None, typer.Option("--limit", min=0, help="Print at most this many rows (0 = all).")
+    int | None,
+    typer.Option("--limit", min=0, max=10**9, help="Print at most this many rows (0 = all)."),
 ]
 WhereOpt = Annotated[
     str | None,
@@ -293,13 +294,14 @@ def _split_dims(by: str) -> list[str]:
 def segments(
     data: DataArg = None,
     by: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--by",
             help="Dimension(s), comma-separated for a cross-tab: revenue_tier, lifecycle, "
-            "rfm_segment, engagement, risk_band, or any customer column.",
+            "rfm_segment, engagement, risk_band, or any customer column "
+            "(default: revenue_tier, else segment, region or the first dimension the data has).",
         ),
-    ] = "revenue_tier",
+    ] = None,
     as_of: AsOfOpt = None,
     format: FormatOpt = Format.table,
     limit: LimitOpt = None,
@@ -313,6 +315,10 @@ def segments(
     from cxtui import views
 
     analysis = load(data, as_of, where, config, no_cache, cache_dir)
+    if by is None:
+        dims = views.dimensions(analysis)
+        preferred = [d for d in ("revenue_tier", "segment", "region") if d in dims]
+        by = (preferred or dims or ["revenue_tier"])[0]
     rt = views.segments_table(analysis, _split_dims(by), limit)
     _emit_table(rt, format, color)
 
@@ -328,7 +334,7 @@ def _emit_table(rt, format: Format, color: ColorMode) -> None:
 @handles_errors
 def top(
     data: DataArg = None,
-    n: Annotated[int, typer.Option("-n", min=1, help="How many customers.")] = 10,
+    n: Annotated[int, typer.Option("-n", min=1, max=10**9, help="How many customers.")] = 10,
     by: Annotated[
         str | None,
         typer.Option(
@@ -393,7 +399,7 @@ def churn(
 @handles_errors
 def at_risk(
     data: DataArg = None,
-    n: Annotated[int, typer.Option("-n", min=1, help="How many accounts.")] = 20,
+    n: Annotated[int, typer.Option("-n", min=1, max=10**9, help="How many accounts.")] = 20,
     min_score: Annotated[
         float, typer.Option("--min-score", min=0, max=100, help="Lowest risk score shown.")
     ] = 25,
@@ -667,7 +673,19 @@ def main() -> None:
     wants_help = any(a in ("-h", "--help", "--version") for a in argv)
     if first not in COMMANDS and not (wants_help and first is None):
         argv = ["tui", *argv]
-    app(args=argv, prog_name="cxtui")
+    try:
+        code = app(args=argv, prog_name="cxtui", standalone_mode=False)
+    except typer.TyperException as exc:
+        # a bad option value, an unknown option, a missing argument: one line,
+        # like every other error (Typer's own display is a multi-line box)
+        ctx = getattr(exc, "ctx", None)
+        where = ctx.command_path if ctx is not None else "cxtui"
+        message = " ".join(exc.format_message().split())
+        _fail(f"{message}; fix: see `{where} --help`")
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

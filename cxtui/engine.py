@@ -205,9 +205,12 @@ class Analysis:
         once, so an account list is a filter that keeps this order (the drill-down
         on a 900,000-customer segment then needs no sort of its own)."""
         if by not in self._ranked:
-            self._ranked[by] = self.facts.sort(
-                [by, "customer_id"], descending=[True, False], nulls_last=True
-            )
+            if by not in self.facts.columns:  # nothing to rank by: id order
+                self._ranked[by] = self.facts.sort("customer_id")
+            else:
+                self._ranked[by] = self.facts.sort(
+                    [by, "customer_id"], descending=[True, False], nulls_last=True
+                )
         return self._ranked[by]
 
     def scope_over(self, facts: pl.DataFrame) -> Scope:

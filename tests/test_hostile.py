@@ -155,8 +155,12 @@ def hostile(tmp_path_factory) -> Path:
 
 
 def md(text: str) -> str:
-    """How Markdown output shows text literally: a backslash before each of \\ ` * [ ] < > |."""
-    return re.sub(r"([\\`*\[\]<>|])", r"\\\1", text)
+    """How Markdown output shows text literally: cut to 80 characters with "…", then
+    a backslash before each of \\ ` * ~ [ ] < > | & # ! and before a `_` that is not
+    inside a word (one there is never emphasis, so snake_case stays as it is)."""
+    if len(text) > 80:
+        text = text[:79] + "…"
+    return re.sub(r"([\\`*~\[\]<>|&#!]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))", r"\\\1", text)
 
 
 # ---------------------------------------------------------------- every command, every format

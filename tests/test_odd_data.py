@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from cxtui.cli import app
@@ -80,3 +81,80 @@ def test_dates_in_1900_and_9999_and_a_far_future_as_of(tmp_path: Path) -> None:
     assert fixed["customers_total"] == 3  # the 1900 signup is a customer
     top = json.loads(run("top", str(root), "--format", "json", "--as-of", "2025-03-31").stdout)
     assert [r["customer_id"] for r in top] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize(
+    ("table", "frame", "as_of"),
+    [
+        # one monthly row in December 9999: as_of is that month's last day
+        ("monthly", {"month": [date(2025, 1, 1), date(9999, 12, 1)], "mrr": [1.0, 2.0]}, None),
+        # a renewal far away, and --as-of on the last representable day
+        (
+            "customers",
+            {"signup_date": [date(2024, 1, 1)] * 2, "renewal_date": [date(2025, 3, 1)] * 2},
+            "9999-12-31",
+        ),
+        # orders in year 1, and --as-of early in year 1: windows reach before the calendar
+        ("orders", {"order_date": [date(1, 1, 3), date(2025, 1, 1)], "amount": [1.0, 2.0]}, None),
+        (
+            "orders",
+            {"order_date": [date(1, 1, 3), date(2025, 1, 1)], "amount": [1.0, 2.0]},
+            "0001-01-05",
+        ),
+    ],
+)
+def test_dates_at_the_ends_of_the_calendar_never_crash(
+    tmp_path: Path, table: str, frame: dict, as_of: str | None
+) -> None:
+    pl.DataFrame({"customer_id": ["a", "b"], **frame}).write_parquet(tmp_path / f"{table}.parquet")
+    extra = ["--as-of", as_of] if as_of else []
+    for command in ("overview", "segments", "top", "churn", "at-risk", "retention", "report"):
+        result = run(command, str(tmp_path), *extra, "--format", "json")
+        assert result.exit_code == 0, (command, result.output)
+        json.loads(result.stdout)
+    checked = run("validate", str(tmp_path))
+    assert checked.exit_code in (0, 1) and "Traceback" not in checked.output
+
+
+def test_a_customers_only_export_gives_every_pane_and_the_report(tmp_path: Path) -> None:
+    pl.DataFrame(
+        {"customer_id": ["b", "a"], "signup_date": [date(2024, 1, 1)] * 2, "region": ["X", "Y"]}
+    ).write_parquet(tmp_path / "customers.parquet")
+    for command in ("overview", "top", "churn", "at-risk", "retention", "report"):
+        result = run(command, str(tmp_path), "--format", "json")
+        assert result.exit_code == 0, (command, result.output)
+    top = json.loads(run("top", str(tmp_path), "--format", "json").stdout)
+    # nothing to rank by (no orders, monthly or annual_revenue): null values, id order
+    assert [(r["customer_id"], r["mrr"]) for r in top] == [("a", None), ("b", None)]
+    segments = json.loads(run("segments", str(tmp_path), "--format", "json").stdout)
+    assert {r["region"]: r["customers"] for r in segments} == {"X": 1, "Y": 1}  # the fallback
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["top", "-n", "-5"],
+        ["top", "--format", "xml"],
+        ["at-risk", "--min-score", "nan"],
+        ["top", "-n", "99999999999999999999"],
+        ["churn", "--window", "99999999999y"],
+        ["overview", "--bogus"],
+        ["account", "C0000042", "extra"],
+    ],
+)
+def test_bad_option_values_are_one_line_errors_from_the_real_entry_point(args: list) -> None:
+    import subprocess
+    import sys
+
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo"
+    argv = [args[0], str(demo), *args[1:]]
+    proc = subprocess.run(
+        [sys.executable, "-c", "from cxtui.cli import main; main()", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout == ""
+    [line] = proc.stderr.splitlines()
+    assert line.startswith("cxtui: error: ") and "fix:" in line and "Traceback" not in line

@@ -119,6 +119,11 @@ def test_format_value_text_from_the_data_is_made_safe() -> None:
         ("Bidi\u202eevil\u202c", "Bidievil"),  # RLO / PDF removed
         ("iso\u2066late\u2069", "isolate"),
         ("zero\u200bwidth\u200d\ufeff", "zerowidth"),
+        ("line\u2028para\u2029end", "line\\npara\\nend"),  # Unicode line separators
+        ("A\u061cB", "AB"),  # Arabic letter mark (a bidi control)
+        ("tag\U000e0041\U000e007fs", "tags"),  # tag characters hide text
+        ("soft\u00adhyphen", "softhyphen"),
+        ("no\u00a0break", "no\u00a0break"),  # spaces are harmless: kept
         ("日本語株式会社🚀", "日本語株式会社🚀"),  # printable non-Latin text untouched
         ("[bold]x[/bold]", "[bold]x[/bold]"),  # markup is not safe_text's business
         ("", ""),
@@ -492,3 +497,13 @@ def test_make_console_respects_no_color_on_a_terminal(monkeypatch) -> None:
     monkeypatch.setenv("TERM", "xterm-256color")
     make_console("auto").print(Text("styled", style="red"))
     assert "\x1b[31m" not in out.getvalue() and "styled" in out.getvalue()
+
+
+def test_json_escapes_every_invisible_or_control_character_and_round_trips() -> None:
+    from cxtui.render import json_dumps
+
+    value = "a\u2028b\u061cc\U000e0041d\x9be\x7ff\u202eg café 中文"
+    text = json_dumps({"name": value})
+    assert all(ch.isprintable() or ch in "\n " for ch in text)
+    assert json.loads(text) == {"name": value}  # escaped, not changed
+    assert "café 中文" in text  # readable text stays readable

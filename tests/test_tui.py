@@ -275,6 +275,36 @@ async def test_command_on_a_drilled_list_prints_the_same_accounts(tiny: Path) ->
             await pilot.press("escape", "escape")
 
 
+async def test_command_with_escapes_from_the_data_is_shown_safe_and_not_copied(
+    tmp_path: Path,
+) -> None:
+    from textual.widgets import Static
+
+    hostile = "Seg\x1b]8;;http://evil\x1b\\x\x1b[31m"
+    pl.DataFrame(
+        {
+            "customer_id": ["a", "b", "c"],
+            "segment": [hostile, hostile, "Plain"],
+            "signup_date": [date(2024, 1, 1)] * 3,
+        }
+    ).write_parquet(tmp_path / "customers.parquet")
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("2", "d")
+        await choose(pilot, app, "segment")
+        await settle(pilot, app)
+        await pilot.press("enter")  # the hostile segment, the biggest
+        await settle(pilot, app)
+        assert set(column(view(app, "members"), "customer_id")) == {"a", "b"}
+        await pilot.press("c")
+        assert isinstance(app.screen, CommandScreen)
+        shown = str(app.screen.query_one("#command-text", Static).render())
+        assert "\x1b" not in shown and "Seg\\x1b]8;;http://evil" in shown
+        assert app.clipboard == ""  # never copied with raw escapes in it
+        assert "not copied" in str(app.screen.query_one(".dim", Static).render())
+
+
 async def test_help_lists_the_real_bindings(tiny: Path) -> None:
     app = make_app(tiny)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -7,6 +7,8 @@ the key and the fix.
 
 from __future__ import annotations
 
+import math
+
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,12 +130,22 @@ def _fail(where: Path, key: str, problem: str, fix: str) -> CxError:
 
 
 def _number(where: Path, key: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _fail(where, key, f"expected a number, got {value!r}", f"write e.g. {key} = 10")
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(float(value))
+    ):
+        raise _fail(
+            where, key, f"expected a finite number, got {value!r}", f"write e.g. {key} = 10"
+        )
     return float(value)
 
 
-def _check_keys(where: Path, section: str, got: dict, allowed: set[str] | tuple[str, ...]) -> None:
+def _check_keys(where: Path, section: str, got: Any, allowed: set[str] | tuple[str, ...]) -> None:
+    if not isinstance(got, dict):
+        raise _fail(
+            where, section, f"expected a table of settings, got {got!r}", f"write [{section}]"
+        )
     unknown = sorted(set(got) - set(allowed))
     if unknown:
         raise _fail(
@@ -224,11 +236,15 @@ def parse_config(where: Path, raw: dict[str, Any]) -> Config:
     if "currency" in settings:
         if not isinstance(settings["currency"], str):
             raise _fail(where, "settings.currency", "expected text", 'write currency = "€"')
-        kwargs["currency"] = settings["currency"]
+        from cxtui.render.text import safe_text
+
+        kwargs["currency"] = safe_text(settings["currency"], 8)  # shown in every money cell
     if "inactive_after_days" in settings:
         days = _number(where, "settings.inactive_after_days", settings["inactive_after_days"])
-        if days <= 0:
-            raise _fail(where, "settings.inactive_after_days", "must be positive", "e.g. 365")
+        if days < 1 or days != int(days) or days > 36_500:
+            raise _fail(
+                where, "settings.inactive_after_days", "must be a whole number of days", "e.g. 365"
+            )
         kwargs["inactive_after_days"] = int(days)
 
     tiers = raw.get("tiers", {})
@@ -237,6 +253,8 @@ def parse_config(where: Path, raw: dict[str, Any]) -> Config:
         kwargs["tier_enterprise"] = _number(where, "tiers.enterprise", tiers["enterprise"])
     if "smb" in tiers:
         kwargs["tier_smb"] = _number(where, "tiers.smb", tiers["smb"])
+    if kwargs.get("tier_smb", Config.tier_smb) > kwargs.get("tier_enterprise", Config.tier_enterprise):
+        raise _fail(where, "tiers", "smb is above enterprise", "give smb <= enterprise")
 
     engagement = raw.get("engagement", {})
     _check_keys(where, "engagement", engagement, {"low", "high"})
@@ -244,6 +262,9 @@ def parse_config(where: Path, raw: dict[str, Any]) -> Config:
         kwargs["engagement_low"] = _number(where, "engagement.low", engagement["low"])
     if "high" in engagement:
         kwargs["engagement_high"] = _number(where, "engagement.high", engagement["high"])
+    low = kwargs.get("engagement_low", Config.engagement_low)
+    if low > kwargs.get("engagement_high", Config.engagement_high):
+        raise _fail(where, "engagement", "low is above high", "give low <= high")
 
     risk = raw.get("risk", {})
     _check_keys(where, "risk", risk, {"weights", "thresholds", "payment_event_types"})
@@ -252,6 +273,8 @@ def parse_config(where: Path, raw: dict[str, Any]) -> Config:
     _check_keys(where, "risk.weights", w_raw, RISK_SIGNALS)
     for k, v in w_raw.items():
         weights[k] = _number(where, f"risk.weights.{k}", v)
+        if weights[k] < 0:
+            raise _fail(where, f"risk.weights.{k}", "must not be negative", "e.g. 20")
     thresholds = dict(DEFAULT_RISK_THRESHOLDS)
     t_raw = risk.get("thresholds", {})
     _check_keys(where, "risk.thresholds", t_raw, tuple(DEFAULT_RISK_THRESHOLDS))

@@ -7,6 +7,8 @@ files; nothing here ever writes to them.
 
 from __future__ import annotations
 
+import calendar
+
 import contextlib
 import glob as globlib
 import math
@@ -558,9 +560,8 @@ def resolve_as_of(max_dates: dict[str, date | None]) -> date | None:
     for table, d in max_dates.items():
         if d is None:
             continue
-        if table in ("monthly",):
-            nxt = (d.replace(day=28) + timedelta(days=4)).replace(day=1)
-            d = nxt - timedelta(days=1)
+        if table in ("monthly",):  # the month's last day
+            d = d.replace(day=calendar.monthrange(d.year, d.month)[1])
         candidates.append(d)
     return max(candidates) if candidates else None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import polars as pl
@@ -10,7 +9,7 @@ import polars as pl
 from cxtui.data.schema import SCHEMA
 from cxtui.errors import CxError
 from cxtui.metrics.facts import RISK_SIGNAL_COLUMNS
-from cxtui.metrics.periods import add_months, month_start
+from cxtui.metrics.periods import add_months, month_start, shift_days
 from cxtui.metrics.scope import Scope
 
 # Per signal: what it measured (before → after facts columns) and the next action.
@@ -124,7 +123,7 @@ def account_history(scope: Scope, customer_id: str) -> dict[str, pl.LazyFrame]:
             ds.scan("orders").filter(only).select(keep).sort("order_date", descending=True).head(10)
         )
     if ds.has("events"):
-        d90 = as_of - timedelta(days=90)
+        d90 = shift_days(as_of, -90)
         out["events"] = (
             ds.scan("events")
             .filter(only)

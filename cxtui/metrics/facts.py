@@ -7,13 +7,13 @@ query over the dataset's tables. Nothing is collected in this module.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import polars as pl
 
 from cxtui.data.config import Config
 from cxtui.data.load import Dataset
-from cxtui.metrics.periods import add_months, month_start
+from cxtui.metrics.periods import add_months, month_start, shift_days
 
 AVG_MONTH_DAYS = 30.4375
 EPS = 1e-9  # tolerance of the risk thresholds' comparisons (docs/metrics.md)
@@ -52,7 +52,7 @@ def _null(dtype: pl.DataType = pl.Float64) -> pl.Expr:
 
 
 def _orders_agg(ds: Dataset) -> pl.LazyFrame:
-    d365 = ds.as_of - timedelta(days=365)
+    d365 = shift_days(ds.as_of, -365)
     in_12m = pl.col("order_date") > d365
     return (
         ds.scan("orders")
@@ -179,7 +179,7 @@ def _monthly_agg(ds: Dataset) -> pl.LazyFrame:
 
 
 def _events_agg(ds: Dataset) -> pl.LazyFrame:
-    d90 = ds.as_of - timedelta(days=90)
+    d90 = shift_days(ds.as_of, -90)
     in_90 = pl.col("ts") > d90
     payment = pl.col("event_type").is_in(list(ds.config.payment_event_types))
     return (
@@ -196,7 +196,7 @@ def _events_agg(ds: Dataset) -> pl.LazyFrame:
 
 
 def _feedback_agg(ds: Dataset) -> pl.LazyFrame:
-    d90 = ds.as_of - timedelta(days=90)
+    d90 = shift_days(ds.as_of, -90)
     scored = pl.col("score").is_not_null()
     in_90 = (pl.col("date") > d90) & scored
     # columns prepared row by row, then plain aggregates (a per-group filter on
@@ -313,7 +313,7 @@ def _risk_columns(cfg: Config, cols: set[str], as_of: date) -> list[pl.Expr]:
     )
     if have("renewal_date"):
         rd = pl.col("renewal_date")
-        due = (rd > as_of) & (rd <= as_of + timedelta(days=int(t["renewal_due_days"])))
+        due = (rd > as_of) & (rd <= shift_days(as_of, int(t["renewal_due_days"])))
         strengths["renewal_due"] = pl.when(due).then(1.0)
     else:
         strengths["renewal_due"] = _null()
@@ -657,7 +657,7 @@ def _derived_dimensions(ds: Dataset, frame: pl.LazyFrame) -> pl.LazyFrame:
         frame = frame.with_columns(_rfm_name().alias("rfm_segment"))
 
     # lifecycle: Inactive · New · At Risk · VIP · Regular, first match wins.
-    new_since = as_of - timedelta(days=30)
+    new_since = shift_days(as_of, -30)
     base = (
         pl.when(~in_u)
         .then(None)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import polars as pl
 
 from cxtui.metrics.facts import AVG_MONTH_DAYS, churn_source
-from cxtui.metrics.periods import add_months
+from cxtui.metrics.periods import add_months, shift_days
 from cxtui.metrics.retention import retention_overall
 from cxtui.metrics.scope import Scope, null_col, ratio
 
@@ -43,7 +41,7 @@ def _active_at(day) -> pl.Expr:
 
 def _customer_part(scope: Scope) -> pl.LazyFrame:
     as_of = scope.as_of
-    d30 = as_of - timedelta(days=30)
+    d30 = shift_days(as_of, -30)
     source = churn_source(scope.ds)
     dated = source not in ("is_active", "none")
     cols = set(scope.fact_columns())

@@ -3,13 +3,13 @@ reasons (and trend), at-risk accounts. Each function only builds a LazyFrame."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import polars as pl
 
 from cxtui.errors import CxError
 from cxtui.metrics.facts import churn_source
-from cxtui.metrics.periods import add_months, month_start, next_month_start
+from cxtui.metrics.periods import add_months, month_start, next_month_start, shift_days
 from cxtui.metrics.scope import Scope, null_col, ratio
 
 # Derived dimensions always offered, in the order the TUI cycles through them.
@@ -142,14 +142,17 @@ def top_customers(scope: Scope, by: str, n: int | None) -> pl.LazyFrame:
     if by not in TOP_BY:
         raise CxError(f"unknown --by {by!r} for top; fix: use one of {', '.join(TOP_BY)}")
     cols = set(scope.fact_columns())
-    if by not in cols:
+    if by not in cols and by != default_top_by(scope):
         what = {"mrr": "monthly table", "annual_revenue": "annual_revenue column"}.get(
             by, "orders table"
         )
         usable = [b for b in TOP_BY if b in cols]
         fix = f"use --by {' or '.join(usable)}" if usable else "add an orders or monthly table"
         raise CxError(f"top --by {by}: the dataset has no {what}; fix: {fix}")
-    value = pl.col(by)
+    # the default ranking value of a dataset without orders, monthly or
+    # annual_revenue: null for everyone (§2 "keys the dataset cannot support are
+    # null"), so the list is in customer_id order
+    value = pl.col(by) if by in cols else pl.lit(None, dtype=pl.Float64)
 
     def col(name: str, dtype: pl.DataType) -> pl.Expr:
         return pl.col(name) if name in cols else null_col(name, dtype)
@@ -159,7 +162,7 @@ def top_customers(scope: Scope, by: str, n: int | None) -> pl.LazyFrame:
         "customer_id",
         col("name", pl.String),
         col("segment", pl.String),
-        by,
+        value.alias(by),
         ratio(value, value.sum()).alias("revenue_share"),
         col("orders_12m", pl.Int64),
         col("last_order_date", pl.Date),
@@ -188,7 +191,7 @@ def churned_in_window(scope: Scope, window_days: int) -> pl.LazyFrame:
     u = scope.universe
     if churn_source(scope.ds) == "is_active":
         return u.filter(pl.col("status") == "churned")
-    start = scope.as_of - timedelta(days=window_days)
+    start = shift_days(scope.as_of, -window_days)
     churn = pl.col("churn_date")
     return u.filter((churn > start) & (churn <= scope.as_of))
 
@@ -294,7 +297,7 @@ def churn_trend(scope: Scope, months: int = 12) -> pl.LazyFrame:
     churn = pl.col("churn_date")
     parts = []
     for first in trend_months(scope.as_of, months):
-        before = first - timedelta(days=1)
+        before = shift_days(first, -1)
         nxt = next_month_start(first)
         active = (pl.col("start_date") <= before) & (churn.is_null() | (churn > before))
         in_month = (churn >= first) & (churn < nxt) & (churn <= scope.as_of)

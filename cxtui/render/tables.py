@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -220,35 +221,53 @@ def to_json_rows(rt: ResultTable) -> list[dict[str, Any]]:
     return [jsonable(r) for r in rt.frame.to_dicts()]
 
 
-# Characters JSON may carry raw but a terminal must not see raw: C1 controls
-# (U+009B is a CSI on many terminals), bidi overrides, zero-width characters and
-# line/paragraph separators. Outside strings JSON text is ASCII, so escaping them
-# as \uXXXX keeps the document valid and every value identical.
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Characters JSON may carry raw but a terminal must not see raw: DEL and C1
+# controls (U+009B is a CSI on many terminals), format characters (bidi
+# overrides, zero-width characters, soft hyphen, tag characters), line/paragraph
+# separators and lone surrogates. Outside strings JSON text is ASCII, so escaping
+# them as \uXXXX keeps the document valid and every value identical.
+_NON_ASCII = re.compile(r"[^\x00-\x7e]|\x7f")
+_JSON_ESCAPED = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co"}
+
+
+def _json_char(match: re.Match[str]) -> str:
+    ch = match.group()
+    if unicodedata.category(ch) not in _JSON_ESCAPED:
+        return ch  # readable non-ASCII text stays as it is
+    if ord(ch) > 0xFFFF:  # a surrogate pair, as JSON writes characters beyond the BMP
+        high, low = divmod(ord(ch) - 0x10000, 0x400)
+        return f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
+    return f"\\u{ord(ch):04x}"
 
 
 def json_dumps(obj: Any) -> str:
     """JSON text (non-ASCII kept readable) that is inert on a terminal."""
     text = json.dumps(jsonable(obj), ensure_ascii=False, indent=2)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return _NON_ASCII.sub(_json_char, text)
 
 
 def to_json(rt: ResultTable) -> str:
     return json_dumps(to_json_rows(rt)) + "\n"
 
 
-# Intraword `_` is not emphasis in CommonMark, so snake_case keys stay readable.
-_MD_SPECIAL = re.compile(r"([\\`*\[\]<>|])")
+# Backslash-escaped (CommonMark escapes any ASCII punctuation): code, emphasis,
+# strikethrough, links, HTML, entities, headings and cell separators. `_` only
+# where it could open or close emphasis: intraword `_` is not emphasis in
+# CommonMark, so snake_case keys stay readable.
+_MD_SPECIAL = re.compile(r"([\\`*~\[\]<>|&#!]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 
 
-def md_escape(text: str) -> str:
+def md_escape(text: str, max_len: int | None = None) -> str:
     """Literal text in a Markdown table: no links, emphasis, HTML or extra cells."""
-    return _MD_SPECIAL.sub(r"\\\1", safe_text(text))
+    return _MD_SPECIAL.sub(r"\\\1", safe_text(text, max_len))
+
+
+MARKDOWN_MAX_CELL = 80
 
 
 def to_markdown(rt: ResultTable) -> str:
     specs = rt.specs()
-    cells = formatted_columns(rt)
+    cells = formatted_columns(rt, MARKDOWN_MAX_CELL)  # long text cut, as in every table
     lines = []
     if rt.title:
         lines += [f"### {md_escape(rt.title)}", ""]

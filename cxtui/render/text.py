@@ -9,29 +9,38 @@ customer name can neither clear the screen nor recolour the table.
 from __future__ import annotations
 
 import math
-import re
+import unicodedata
 from datetime import date, datetime
 from typing import Any
 
-# C0 and C1 controls (including ESC, BEL, CSI 0x9b) except \t and \n, handled below.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# Bidi overrides/isolates and zero-width characters can reorder or hide text.
-_INVISIBLE = re.compile(r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
-
-def _visible(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
+def _shown(ch: str) -> str:
+    """One character that is not printable, made safe by its Unicode category:
+    controls (C0, C1: ESC, BEL, CSI 0x9b) shown as `\\xNN`; line and paragraph
+    separators as `\\n`; format characters (bidi overrides and isolates, zero-
+    width characters, soft hyphen, Arabic letter mark, tag characters) removed,
+    as they reorder or hide text; lone surrogates replaced. Anything else that
+    `str.isprintable` rejects (no-break and other spaces) is harmless and kept."""
+    category = unicodedata.category(ch)
+    if category == "Cc":
+        return f"\\x{ord(ch):02x}"
+    if category in ("Zl", "Zp"):
+        return "\\n"
+    if category == "Cf":
+        return ""
+    if category == "Cs":
+        return "\ufffd"
+    return ch
 
 
 def safe_text(value: Any, max_len: int | None = None) -> str:
     """`value` as one printable line: controls shown as `\\xNN`, tabs and newlines
-    as `\\t` / `\\n`, invisible bidi/zero-width characters removed; cut to
+    as `\\t` / `\\n`, invisible format characters removed (see `_shown`); cut to
     `max_len` characters with an ellipsis."""
     text = value if isinstance(value, str) else str(value)
     if not text.isprintable():
         text = text.replace("\t", "\\t").replace("\r\n", "\\n").replace("\n", "\\n")
-        text = _CONTROL.sub(_visible, text)
-        text = _INVISIBLE.sub("", text)
+        text = "".join(ch if ch.isprintable() else _shown(ch) for ch in text)
     if max_len is not None and len(text) > max_len:
         text = text[: max(max_len - 1, 0)] + "…"
     return text

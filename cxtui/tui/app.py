@@ -201,8 +201,12 @@ class CxApp(App):
         if screen is None:
             return
         command = screen.cli_command()
-        self.copy_to_clipboard(command)
-        self.push_screen(CommandScreen(command, copied=True))
+        # a value from the data with control characters in it would reach the
+        # shell raw on paste: such a command is shown (made safe) but not copied
+        copied = command.isprintable()
+        if copied:
+            self.copy_to_clipboard(command)
+        self.push_screen(CommandScreen(command, copied=copied))
 
     def action_export(self) -> None:
         from cxtui.tui.screens.modals import ConfirmScreen, PromptScreen

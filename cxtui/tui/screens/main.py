@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from rich.text import Text
@@ -12,6 +11,7 @@ from textual.widgets import Static, TabbedContent, TabPane
 
 from cxtui import views
 from cxtui.metrics import panes
+from cxtui.metrics.periods import shift_days
 from cxtui.render import safe_text
 from cxtui.tui.commands import churned_clause, match_clause
 from cxtui.tui.screens.base import DataScreen
@@ -273,7 +273,7 @@ class MainScreen(DataScreen):
                 reason,
                 "churn_reason" in a.facts.columns,
                 panes.churn_source(a.ds) not in ("is_active", "none"),
-                a.ds.as_of - timedelta(days=CHURN_WINDOW[1]),
+                shift_days(a.ds.as_of, -CHURN_WINDOW[1]),
                 a.ds.as_of,
             )
             self.app.push_screen(

@@ -118,8 +118,12 @@ class CommandScreen(_Modal):
         self.copied = copied
 
     def compose(self) -> ComposeResult:
-        note = "copied to the clipboard (OSC 52)" if self.copied else ""
+        note = (
+            "copied to the clipboard (OSC 52)"
+            if self.copied
+            else "not copied: a value in it holds control characters (shown here as \\xNN)"
+        )
         with Vertical(classes="dialog"):
             yield Label("Prints this view — Esc closes", classes="dialog-title")
-            yield Static(Text(self.command), id="command-text")
+            yield Static(Text(safe_text(self.command)), id="command-text")
             yield Label(note, classes="dim")
