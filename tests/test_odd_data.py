@@ -158,3 +158,57 @@ def test_bad_option_values_are_one_line_errors_from_the_real_entry_point(args: l
     assert proc.stdout == ""
     [line] = proc.stderr.splitlines()
     assert line.startswith("cxtui: error: ") and "fix:" in line and "Traceback" not in line
+
+
+def test_broken_inputs_found_by_the_sweep_are_named_and_listed(tmp_path: Path) -> None:
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ragged = tmp_path / "ragged"
+    ragged.mkdir()
+    (ragged / "customers.csv").write_text("customer_id,signup_date\na,2024-01-01\nb,2024-01-01,x\n")
+    binary = tmp_path / "binary"
+    binary.mkdir()
+    ids = pa.array([b"\xff\xfe", b"ok"], pa.binary())
+    pq.write_table(pa.table({"customer_id": ids}), binary / "customers.parquet")
+    link = tmp_path / "link"
+    link.mkdir()
+    pl.DataFrame({"customer_id": ["a"], "signup_date": [date(2024, 1, 1)]}).write_parquet(
+        link / "customers.parquet"
+    )
+    os.symlink(tmp_path / "nowhere.parquet", link / "orders.parquet")
+    for root, needle in (
+        (ragged, "customers.csv: table customers: cannot read data"),
+        (binary, "column 'customer_id' has type Binary, expected text"),
+        (link, "orders.parquet: table orders: the link points to a missing file"),
+    ):
+        result = run("overview", str(root))
+        assert result.exit_code == 2 and needle in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1
+        listed = run("validate", str(root))
+        assert listed.exit_code == 1, listed.output
+        assert "Traceback" not in listed.output
+
+
+def test_months_written_as_year_month_and_float_ids(tmp_path: Path) -> None:
+    pl.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "month": ["2025-01", "2025-02", "2025-02-15"],
+            "mrr": [1.0, 2.0, 3.0],
+        }
+    ).write_parquet(tmp_path / "monthly.parquet")
+    out = json.loads(run("overview", str(tmp_path), "--format", "json").stdout)
+    assert out["as_of"] == "2025-02-28" and out["mrr"] == 5.0  # February: a 2 + b 3
+    floats = tmp_path / "floats"
+    floats.mkdir()
+    pl.DataFrame({"customer_id": [7, 8], "signup_date": [date(2024, 1, 1)] * 2}).write_parquet(
+        floats / "customers.parquet"
+    )
+    pl.DataFrame(
+        {"customer_id": [7.0, None], "order_date": [date(2024, 5, 1)] * 2, "amount": [10.0, 5.0]}
+    ).write_parquet(floats / "orders.parquet")  # as pandas writes an id column with a gap
+    top = json.loads(run("top", str(floats), "--format", "json").stdout)
+    assert [(r["customer_id"], r["revenue_12m"]) for r in top] == [("7", 10.0), ("8", 0.0)]

@@ -93,6 +93,11 @@ def _find_sources(root: Path, table: str, mapping: TableMapping | None) -> list[
         return files
     for candidate in (f"{table}.parquet", table, f"{table}.csv"):
         p = root / candidate
+        if p.is_symlink() and not p.exists():  # a link to nothing is not an absent table
+            raise CxError(
+                f"{p}: table {table}: the link points to a missing file; "
+                "fix: restore the file or remove the link"
+            )
         if p.exists():
             files = _expand(root, candidate)
             if not files:
@@ -257,7 +262,8 @@ def _type_ok(dtype: pl.DataType, col: Column) -> bool:
         return dtype in (pl.Date, pl.String, pl.Null) or isinstance(dtype, pl.Datetime)
     if col.kind == "float":
         return dtype.is_numeric() or dtype in (pl.String, pl.Null, pl.Boolean)
-    return True
+    # text (ids, names, reasons): anything that reads as text, not bytes or nested values
+    return not (dtype == pl.Binary or dtype.is_nested() or dtype == pl.Object)
 
 
 @dataclass
@@ -269,6 +275,7 @@ class _Prepared:
     # typed Date/Datetime: the conversion keeps order, so the latest date is the
     # converted maximum of the source, which Parquet statistics answer without a scan
     typed_date: tuple[str, pl.Expr] | None = None
+    text_file: bool = False  # CSV: every row is parsed by the probe (ragged lines)
 
 
 def _normalise(
@@ -302,8 +309,8 @@ def _normalise(
         dtype = schema[src]
         if not _type_ok(dtype, col):
             raise CxError(
-                f"{where}: table {table}: column {src!r} has type {dtype}, expected {col.kind}; "
-                f"fix: export {canon} as {col.kind} "
+                f"{where}: table {table}: column {src!r} has type {dtype}, "
+                f"expected {_kind_word(col.kind)}; fix: export {canon} as {_kind_word(col.kind)} "
                 f"or map another column in [tables.{table}.columns]",
                 table=table,
                 column=canon,
@@ -313,6 +320,20 @@ def _normalise(
             source = _value_map(source, values[canon])
             dtype = pl.String
         converted = _convert(source, dtype, col)
+        if canon == "customer_id" and dtype.is_float():
+            # ids exported as floats (a pandas column with a missing id): 7.0 is id "7"
+            whole = source.is_finite() & (source == source.floor()) & (source.abs() < 2.0**53)
+            converted = (
+                pl.when(whole)
+                .then(source.cast(pl.Int64, strict=False).cast(pl.String))
+                .otherwise(source.cast(pl.String))
+            )
+        if canon == "month" and dtype == pl.String:  # a month may be written "2025-01"
+            text = source.str.strip_chars()
+            year_month = pl.concat_str(text, pl.lit("-01")).str.to_date("%Y-%m-%d", strict=False)
+            converted = pl.coalesce(
+                converted, pl.when(text.str.len_chars() == 7).then(year_month)
+            )
         if dtype == pl.String and col.kind != "str":
             text = source.cast(pl.String).str.strip_chars()
             bad = text.is_not_null() & (text != "") & converted.is_null()
@@ -359,7 +380,7 @@ def _normalise(
         # CSV cells carry stray spaces; typed Parquet ids are left as they are so a
         # filter on one id still reaches the Parquet statistics (account detail)
         frame = frame.with_columns(pl.col("customer_id").str.strip_chars())
-    return _Prepared(raw, frame, probes, typed_date)
+    return _Prepared(raw, frame, probes, typed_date, text_file=strip_ids)
 
 
 # ---------------------------------------------------------------- the dataset
@@ -398,9 +419,11 @@ def _probe(table: str, prepared: _Prepared, where: Path) -> Probe:
             queries.append(prepared.frame.select(pl.col(date_col).max()))
         if table == "monthly":
             queries.append(_ordered_check(prepared.frame))
+        if prepared.text_file:  # parse every field of every row: ragged lines, bad quoting
+            queries.append(prepared.raw.select(pl.all().null_count()))
         stats, *rest = pl.collect_all(queries)
         max_date = rest[0].item() if date_col is not None else None
-        ordered = table == "monthly" and bool(rest[-1].item())
+        ordered = table == "monthly" and bool(rest[1].item())
     except Exception as exc:
         raise CxError(
             f"{where}: table {table}: cannot read data ({_short(exc)}); "
@@ -435,7 +458,9 @@ def _is_nonfinite(text: str) -> bool:
 
 
 def _kind_word(kind: str) -> str:
-    return {"float": "numbers", "date": "dates", "bool": "true/false"}.get(kind, kind)
+    return {"float": "numbers", "date": "dates", "bool": "true/false", "str": "text"}.get(
+        kind, kind
+    )
 
 
 @dataclass
