@@ -286,7 +286,12 @@ def _print_any(out: Any, color: ColorMode) -> None:
 
 
 def _split_dims(by: str) -> list[str]:
-    return [d.strip() for d in by.split(",") if d.strip()]
+    from cxtui.errors import CxError
+
+    dims = [d.strip() for d in by.split(",") if d.strip()]
+    if len(set(dims)) < len(dims):
+        raise CxError(f"--by {by!r}: a dimension is named twice; fix: give two different ones")
+    return dims
 
 
 @app.command()
@@ -493,6 +498,13 @@ def account(
     from cxtui.render.account import account_json, account_markdown, account_renderables
 
     data, cid = (data_or_id, customer_id) if customer_id is not None else (None, data_or_id)
+    if customer_id is None and Path(data_or_id).expanduser().is_dir():
+        from cxtui.errors import CxError
+
+        raise CxError(
+            f"account: {data_or_id!r} looks like a dataset folder, and no customer id was "
+            "given; fix: cxtui account DATA ID"
+        )
     analysis = load(data, as_of, where, config, no_cache, cache_dir)
     result = views.account_result(analysis, cid)
     if format is Format.json:
