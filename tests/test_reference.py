@@ -992,6 +992,39 @@ def test_retention(case) -> None:
     check(cli(name, folder, "retention", *args), ref.retention(by), f"{name} retention")
 
 
+def account_got_want(out: dict, ref: Reference, cid: str) -> tuple[dict, dict]:
+    """What `cxtui account ID --format json` says about status, lifecycle, start,
+    tier, RFM and each risk signal, and what the reference says."""
+    f = ref.f[cid]
+    got = {
+        "status": out["status"]["status"],
+        "lifecycle": out["status"]["lifecycle"],
+        "start_date": out["status"]["start_date"],
+        "revenue_tier": out["status"].get("revenue_tier"),
+        "rfm": out.get("rfm_scores"),
+    }
+    want = {
+        "status": "active" if f["active"] else "churned",
+        "lifecycle": ref.dim[cid]["lifecycle"],
+        "start_date": ref.start[cid].isoformat(),
+        "revenue_tier": ref.dim[cid]["revenue_tier"],
+        "rfm": dict(zip("rfm", ref.rfm.get(cid, (None, None, None)), strict=True)),
+    }
+    if cid in ref.risk_of:
+        risk = ref.risk_of[cid]
+        got["risk_score"] = out["risk"]["risk_score"]
+        want["risk_score"] = risk["risk_score"]
+        for s in out["risk"]["signals"]:
+            name = s["signal"]
+            e = risk["signals"][name]
+            got[name] = {"fires": s["fires"], "strength": s["strength"] if s["fires"] else None}
+            want[name] = {"fires": e["fires"], "strength": e["strength"]}
+            if name in ("login_decline", "ticket_spike", "nps_drop", "usage_decline"):
+                got[name] |= {"before": s["before"], "after": s["after"]}
+                want[name] |= {"before": e["before"], "after": e["after"]}
+    return got, want
+
+
 @pytest.mark.parametrize("case", [n for n in CASE_NAMES if n != "demo"], indirect=True)
 def test_account_signals_and_facts(case) -> None:
     """Per-signal before/after/strength and the RFM scores, on a sample of accounts."""
@@ -1005,36 +1038,7 @@ def test_account_signals_and_facts(case) -> None:
     problems = []
     for cid in dict.fromkeys(sample):
         out = cli(name, folder, "account", cid)
-        f = ref.f[cid]
-        got = {
-            "status": out["status"]["status"],
-            "lifecycle": out["status"]["lifecycle"],
-            "start_date": out["status"]["start_date"],
-            "revenue_tier": out["status"]["revenue_tier"],
-            "rfm": out.get("rfm_scores"),
-        }
-        want = {
-            "status": "active" if f["active"] else "churned",
-            "lifecycle": ref.dim[cid]["lifecycle"],
-            "start_date": ref.start[cid].isoformat(),
-            "revenue_tier": ref.dim[cid]["revenue_tier"],
-            "rfm": dict(zip("rfm", ref.rfm.get(cid, (None, None, None)), strict=True)),
-        }
-        if cid in ref.risk_of:
-            risk = ref.risk_of[cid]
-            got["risk_score"] = out["risk"]["risk_score"]
-            want["risk_score"] = risk["risk_score"]
-            for s in out["risk"]["signals"]:
-                name_ = s["signal"]
-                e = risk["signals"][name_]
-                got[name_] = {
-                    "fires": s["fires"],
-                    "strength": s["strength"] if s["fires"] else None,
-                }
-                want[name_] = {"fires": e["fires"], "strength": e["strength"]}
-                if name_ in ("login_decline", "ticket_spike", "nps_drop", "usage_decline"):
-                    got[name_] |= {"before": s["before"], "after": s["after"]}
-                    want[name_] |= {"before": e["before"], "after": e["after"]}
+        got, want = account_got_want(out, ref, cid)
         problems += diff(got, want, cid)
     assert not problems, f"{name} account: {len(problems)} differences\n" + "\n".join(problems)
 

@@ -58,7 +58,14 @@ def _missing_values(name: str, t: LoadedTable, findings: list[Finding]) -> None:
             continue
         share = n / t.rows
         level = "warning" if col in required else "note"
-        fix = "rows without it are ignored" if col in required else "shown as — / null groups"
+        if col not in required:
+            fix = "shown as — / null groups"
+        elif col == DATE_COLUMN.get(name):
+            fix = "undated rows are left out"
+        elif col == "customer_id":
+            fix = "counted in totals (revenue, mrr), never as a customer"
+        else:
+            fix = "the rows still count, adding 0 to sums (docs/metrics.md)"
         findings.append(
             Finding(level, name, col, "missing values", n, f"{share:.1%} of {t.rows:,} rows; {fix}")
         )
