@@ -425,10 +425,14 @@ def _probe(table: str, prepared: _Prepared, where: Path) -> Probe:
         max_date = rest[0].item() if date_col is not None else None
         ordered = table == "monthly" and bool(rest[1].item())
     except Exception as exc:
-        raise CxError(
-            f"{where}: table {table}: cannot read data ({_short(exc)}); "
-            "fix: re-export the file (it may be truncated or corrupt)"
-        ) from None
+        reason = _short(exc)
+        if "mismatch" in reason:  # files of one table folder with different types
+            fix = "export every file of the table with the same column types"
+        elif "more fields" in reason:  # a ragged CSV line
+            fix = "give every row as many fields as the header (quote text holding commas)"
+        else:
+            fix = "re-export the file (it may be truncated or corrupt)"
+        raise CxError(f"{where}: table {table}: cannot read data ({reason}); fix: {fix}") from None
     notes: list[str] = []
     for i, (canon, src, _, _) in enumerate(prepared.probes):
         n_bad = stats[f"__bad{i}"][0]
