@@ -75,6 +75,17 @@ def _warn(message: str) -> None:
     print(f"cxtui: warning: {message}", file=sys.stderr)
 
 
+_unwritable: set[Path] = set()
+
+
+def _warn_unwritable(folder: Path, what: str, reason: str) -> None:
+    """Once per folder and process: a read-only or full cache folder fails every
+    write, and one line says it."""
+    if folder not in _unwritable:
+        _unwritable.add(folder)
+        _warn(f"cannot write the {what} cache in {folder} ({reason}); continuing without")
+
+
 def _read_cache(path: Path) -> pl.DataFrame | None:
     if not path.is_file():
         return None
@@ -99,7 +110,7 @@ def _write_cache(files: list[tuple[Path, pl.DataFrame]]) -> None:
         except (OSError, pl.exceptions.PolarsError) as exc:
             # a full disk reaches us as a polars ComputeError, not an OSError
             reason = getattr(exc, "strerror", None) or type(exc).__name__
-            _warn(f"cannot write the facts cache in {path.parent} ({reason}); continuing without")
+            _warn_unwritable(path.parent, "facts", reason)
             return
 
 
@@ -140,7 +151,7 @@ def write_output_cache(path: Path, text: str) -> None:
     try:
         write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     except OSError as exc:
-        _warn(f"cannot write the output cache in {path.parent} ({exc.strerror}); continuing")
+        _warn_unwritable(path.parent, "output", str(exc.strerror))
 
 
 def _sorted_by_id(facts: pl.DataFrame) -> pl.DataFrame:
