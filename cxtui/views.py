@@ -17,7 +17,7 @@ from cxtui.metrics.retention import (
     retention_months,
     retention_overall,
 )
-from cxtui.render import ColumnSpec, ResultTable
+from cxtui.render import ColumnSpec, ResultTable, safe_text
 
 # How every known key is formatted; one table for all panes (render infers the rest).
 KINDS: dict[str, str] = {
@@ -129,6 +129,11 @@ def spec(key: str) -> ColumnSpec:
     )
 
 
+def _name(column: str) -> str:
+    """A column name from the data, as a title shows it: safe and at most 40 characters."""
+    return safe_text(column, 40)
+
+
 def table(
     title: str,
     frame: pl.DataFrame,
@@ -166,7 +171,9 @@ def overview_object(analysis: Analysis) -> dict[str, Any]:
 def segments_table(analysis: Analysis, by: list[str], limit: int | None = None) -> ResultTable:
     frame = collect(panes.segments(analysis.scope, by))
     rt = table(
-        f"Segments by {' × '.join(by)} — {_subtitle(analysis)}", _limit(frame, limit), analysis
+        f"Segments by {' × '.join(_name(d) for d in by)} — {_subtitle(analysis)}",
+        _limit(frame, limit),
+        analysis,
     )
     for col in rt.columns:
         if col.key in by:
@@ -299,7 +306,7 @@ def overview_extras(analysis: Analysis, dims: list[str]) -> tuple[pl.DataFrame, 
     scope = analysis.scope
     frames = collect_all([monthly_trend(scope), *(panes.segments(scope, [d]) for d in dims)])
     tables = [
-        table(f"Segments by {d} — {_subtitle(analysis)}", f, analysis)
+        table(f"Segments by {_name(d)} — {_subtitle(analysis)}", f, analysis)
         for d, f in zip(dims, frames[1:], strict=True)
     ]
     return frames[0], tables
