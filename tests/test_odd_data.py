@@ -212,3 +212,11 @@ def test_months_written_as_year_month_and_float_ids(tmp_path: Path) -> None:
     ).write_parquet(floats / "orders.parquet")  # as pandas writes an id column with a gap
     top = json.loads(run("top", str(floats), "--format", "json").stdout)
     assert [(r["customer_id"], r["revenue_12m"]) for r in top] == [("7", 10.0), ("8", 0.0)]
+
+
+def test_a_csv_header_naming_a_column_twice_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "customers.csv").write_text("customer_id,name,name,signup_date\na,A,B,2024-01-01\n")
+    result = run("overview", str(tmp_path))
+    assert result.exit_code == 2
+    assert "column 'name' appears more than once in the header" in result.output
+    assert run("validate", str(tmp_path)).exit_code == 1

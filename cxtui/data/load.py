@@ -8,6 +8,7 @@ files; nothing here ever writes to them.
 from __future__ import annotations
 
 import calendar
+import re
 
 import contextlib
 import glob as globlib
@@ -174,6 +175,13 @@ def _scan_raw(
     source_names = _source_names(table, mapping)
     try:
         header = pl.scan_csv(files[0], separator=_sep(mapping), n_rows=0).collect_schema()
+        twice = [n for n in header.names() if re.fullmatch(r".+_duplicated_\d+", n)]
+        if twice:  # polars renames a repeated header; which one is meant is unknowable
+            original = re.sub(r"_duplicated_\d+$", "", twice[0])
+            raise CxError(
+                f"{files[0]}: table {table}: column {original!r} appears more than once in "
+                "the header; fix: rename or remove the extra column"
+            )
         overrides = {src: pl.String for src in header.names() if src in source_names.values()}
         lf = pl.scan_csv(
             files,
@@ -183,6 +191,8 @@ def _scan_raw(
             missing_columns="insert",
         )
         lf.collect_schema()
+    except CxError:
+        raise
     except Exception as exc:
         raise CxError(
             f"{files[0]}: table {table}: cannot read CSV ({_short(exc)}); "
