@@ -6,6 +6,7 @@ Polars, Textual and the metrics are imported inside the commands, so
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -190,6 +191,41 @@ def parse_as_of(text: str | None) -> date | None:
         raise CxError(f"--as-of {text!r} is not a date; fix: use YYYY-MM-DD") from None
 
 
+@contextlib.contextmanager
+def working(message: str, delay: float = 0.6):
+    """A spinner on stderr while slow work runs (a cold build on a big dataset),
+    shown only after `delay` seconds and only when stderr is a terminal: warm
+    runs, pipes, CI and tests see nothing."""
+    if not sys.stderr.isatty() or os.environ.get("CI") or os.environ.get("TERM") == "dumb":
+        yield
+        return
+    import threading
+
+    from rich.console import Console
+    from rich.text import Text
+
+    from cxtui.render import safe_text
+
+    status = Console(stderr=True).status(Text(safe_text(message)))
+    done = threading.Event()
+    started: list[bool] = []
+
+    def start_later() -> None:
+        if not done.wait(delay):
+            status.start()
+            started.append(True)
+
+    timer = threading.Thread(target=start_later, daemon=True)
+    timer.start()
+    try:
+        yield
+    finally:
+        done.set()
+        timer.join()
+        if started:
+            status.stop()
+
+
 def load(
     data: str | None,
     as_of: str | None,
@@ -200,15 +236,17 @@ def load(
 ) -> Analysis:
     from cxtui.engine import open_analysis
 
-    return open_analysis(
-        resolve_data(data),
-        config=config,
-        as_of=parse_as_of(as_of),
-        where=where,
-        cache_dir=cache_dir,
-        use_cache=not no_cache,
-        background=True,  # the command's queries run while the facts cache is written
-    )
+    root = resolve_data(data)
+    with working(f"reading {root} and computing the per-customer facts…"):
+        return open_analysis(
+            root,
+            config=config,
+            as_of=parse_as_of(as_of),
+            where=where,
+            cache_dir=cache_dir,
+            use_cache=not no_cache,
+            background=True,  # the command's queries run while the facts cache is written
+        )
 
 
 def jsonable(value: Any) -> Any:
@@ -567,7 +605,8 @@ def report(
     if cached_path is not None and (text := read_output_cache(cached_path)) is not None:
         sys.stdout.write(text)
         return
-    rep = build_report(analysis_of(ds, where, cache_dir, use_cache, background=True))
+    with working(f"computing the report for {ds.root}…"):
+        rep = build_report(analysis_of(ds, where, cache_dir, use_cache, background=True))
     if format is Format.json:
         text = json_dumps(report_json(rep)) + "\n"
     elif format is Format.markdown:
@@ -594,7 +633,9 @@ def validate(
     """Check schema and data quality; exit 1 when an error is found, 0 with warnings only."""
     from cxtui.data.validate import findings_table, validate_dataset
 
-    findings = validate_dataset(resolve_data(data), config, parse_as_of(as_of))
+    root = resolve_data(data)
+    with working(f"checking {root}…"):
+        findings = validate_dataset(root, config, parse_as_of(as_of))
     rt = findings_table(findings)
     _emit_table(rt, format, color)
     if any(f.level == "error" for f in findings):
