@@ -195,3 +195,30 @@ def test_help_and_version_do_not_import_polars_or_textual() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "False False"
     assert "cxtui 0." in out.stdout
+
+
+def test_spinner_only_for_slow_work_on_a_terminal(monkeypatch) -> None:
+    import io
+    import time
+
+    from cxtui.cli import working
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    fake = Terminal()
+    monkeypatch.setattr("sys.stderr", fake)
+    with working("quick [bold]job[/bold]", delay=0.5):
+        pass
+    assert fake.getvalue() == ""  # fast work: no spinner at all
+    with working("slow [bold]job[/bold]", delay=0.05):
+        time.sleep(0.4)
+    assert "slow [bold]job[/bold]" in fake.getvalue()  # shown, and literally
+    pipe = io.StringIO()  # not a terminal: nothing, however slow
+    monkeypatch.setattr("sys.stderr", pipe)
+    with working("slow", delay=0.0):
+        time.sleep(0.1)
+    assert pipe.getvalue() == ""
