@@ -129,9 +129,10 @@ def spec(key: str) -> ColumnSpec:
     )
 
 
-def _name(column: str) -> str:
-    """A column name from the data, as a title shows it: safe and at most 40 characters."""
-    return safe_text(column, 40)
+def segments_title(by: list[str]) -> str:
+    """ "Segments by region × plan": the dimensions are column names from the data,
+    shown safe and at most 40 characters each (CLI titles and the TUI breadcrumb)."""
+    return "Segments by " + " × ".join(safe_text(d, 40) for d in by)
 
 
 def table(
@@ -171,7 +172,7 @@ def overview_object(analysis: Analysis) -> dict[str, Any]:
 def segments_table(analysis: Analysis, by: list[str], limit: int | None = None) -> ResultTable:
     frame = collect(panes.segments(analysis.scope, by))
     rt = table(
-        f"Segments by {' × '.join(_name(d) for d in by)} — {_subtitle(analysis)}",
+        f"{segments_title(by)} — {_subtitle(analysis)}",
         _limit(frame, limit),
         analysis,
     )
@@ -306,7 +307,7 @@ def overview_extras(analysis: Analysis, dims: list[str]) -> tuple[pl.DataFrame, 
     scope = analysis.scope
     frames = collect_all([monthly_trend(scope), *(panes.segments(scope, [d]) for d in dims)])
     tables = [
-        table(f"Segments by {_name(d)} — {_subtitle(analysis)}", f, analysis)
+        table(f"{segments_title([d])} — {_subtitle(analysis)}", f, analysis)
         for d, f in zip(dims, frames[1:], strict=True)
     ]
     return frames[0], tables

@@ -260,7 +260,7 @@ class MainScreen(DataScreen):
             clause = match_clause(dims, values)
             self.app.push_screen(
                 MembersScreen(
-                    [f"Segments by {' × '.join(safe_text(d, 40) for d in dims)}", label],
+                    [views.segments_title(dims), label],
                     lambda: views.segment_members_table(a, dims, values, title),
                     inv.command("top", "-n", str(row["customers"]), where=clause),
                     f"segment-{label}",
