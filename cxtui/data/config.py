@@ -8,7 +8,6 @@ the key and the fix.
 from __future__ import annotations
 
 import math
-
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path

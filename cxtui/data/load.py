@@ -7,12 +7,10 @@ files; nothing here ever writes to them.
 
 from __future__ import annotations
 
-import calendar
-import re
-
 import contextlib
 import glob as globlib
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 import os
@@ -26,6 +24,7 @@ from cxtui.atomic import write_atomic
 from cxtui.data.config import Config, TableMapping, load_config
 from cxtui.data.schema import DATE_COLUMN, KEEP_EXTRA_COLUMNS, SCHEMA, Column
 from cxtui.errors import CxError
+from cxtui.metrics.periods import month_end
 
 _TRUE = {"true", "t", "yes", "y", "1", "active"}
 _FALSE = {"false", "f", "no", "n", "0", "inactive", "churned"}
@@ -599,8 +598,8 @@ def resolve_as_of(max_dates: dict[str, date | None]) -> date | None:
     for table, d in max_dates.items():
         if d is None:
             continue
-        if table in ("monthly",):  # the month's last day
-            d = d.replace(day=calendar.monthrange(d.year, d.month)[1])
+        if table in ("monthly",):
+            d = month_end(d)
         candidates.append(d)
     return max(candidates) if candidates else None
 

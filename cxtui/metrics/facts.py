@@ -16,7 +16,9 @@ from cxtui.data.load import Dataset
 from cxtui.metrics.periods import add_months, month_start, shift_days
 
 AVG_MONTH_DAYS = 30.4375
-EPS = 1e-9  # tolerance of the risk thresholds' comparisons (docs/metrics.md)
+# Risk thresholds hold at equality: a change of exactly −30% is computed in floating
+# point as −0.29999999999999993 (7/3 ÷ 10/3 − 1), so comparisons allow EPS.
+EPS = 1e-9
 
 # Columns every facts table carries; attributes of the customers table come before them.
 RISK_SIGNAL_COLUMNS = (
@@ -261,9 +263,6 @@ def _status_columns(ds: Dataset, cols: set[str]) -> list[pl.Expr]:
 def _risk_columns(cfg: Config, cols: set[str], as_of: date) -> list[pl.Expr]:
     """Strength (0–1, null when not firing) of every signal, for active customers."""
     t = cfg.risk_thresholds
-    # Thresholds hold at equality: a change of exactly −30% is computed in floating
-    # point as −0.29999999999999993 (7/3 ÷ 10/3 − 1), so comparisons allow EPS.
-    eps = EPS
 
     def have(*names: str) -> bool:
         return all(n in cols for n in names)
@@ -273,7 +272,7 @@ def _risk_columns(cfg: Config, cols: set[str], as_of: date) -> list[pl.Expr]:
             return _null()
         p, r = pl.col(f"{prefix}_p"), pl.col(f"{prefix}_r")
         change = r / p - 1
-        fires = (p > 0) & r.is_not_null() & (change <= fire_at + eps)
+        fires = (p > 0) & r.is_not_null() & (change <= fire_at + EPS)
         return pl.when(fires).then(pl.min_horizontal(pl.lit(1.0), -change / full))
 
     strengths: dict[str, pl.Expr] = {
@@ -282,8 +281,8 @@ def _risk_columns(cfg: Config, cols: set[str], as_of: date) -> list[pl.Expr]:
     }
     if have("tickets_p", "tickets_r"):
         p, r = pl.col("tickets_p"), pl.col("tickets_r")
-        fires = (r >= t["ticket_spike_ratio"] * p - eps) & (
-            r - p >= t["ticket_spike_min_increase"] - eps
+        fires = (r >= t["ticket_spike_ratio"] * p - EPS) & (
+            r - p >= t["ticket_spike_min_increase"] - EPS
         )
         s = (r / pl.max_horizontal(p, pl.lit(1.0)) - 1) / t["ticket_spike_full"]
         strengths["ticket_spike"] = pl.when(fires).then(pl.min_horizontal(pl.lit(1.0), s))
@@ -291,7 +290,7 @@ def _risk_columns(cfg: Config, cols: set[str], as_of: date) -> list[pl.Expr]:
         strengths["ticket_spike"] = _null()
     if have("nps_p", "nps_r"):
         delta = pl.col("nps_r") - pl.col("nps_p")
-        strengths["nps_drop"] = pl.when(delta <= t["nps_drop_delta"] + eps).then(
+        strengths["nps_drop"] = pl.when(delta <= t["nps_drop_delta"] + EPS).then(
             pl.min_horizontal(pl.lit(1.0), -delta / t["nps_drop_full"])
         )
     else:
