@@ -22,16 +22,24 @@ from cxtui import __version__
 from cxtui.atomic import write_atomic
 from cxtui.data.load import Dataset, open_dataset
 from cxtui.errors import CxError
-from cxtui.metrics.facts import customer_facts, other_ids
+from cxtui.metrics.facts import (
+    customer_facts,
+    facts_from_joined,
+    other_id_sums,
+    other_ids,
+    table_aggregates,
+)
 from cxtui.metrics.scope import Scope
 
 Progress = Callable[[str], None]
 
 
-def collect(lf: pl.LazyFrame) -> pl.DataFrame:
-    """Collect one query; data errors surface as one-line CxErrors."""
+def collect(lf: pl.LazyFrame, engine: str = "auto") -> pl.DataFrame:
+    """Collect one query; data errors surface as one-line CxErrors. The default
+    engine (streaming) is the one for scans of the tables; work on frames already
+    in memory is faster with `engine="in-memory"`."""
     try:
-        return lf.collect()
+        return lf.collect(engine=engine)
     except CxError:
         raise
     except (pl.exceptions.PolarsError, OSError) as exc:
@@ -171,6 +179,68 @@ def _sorted_by_id(facts: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts, how="horizontal")
 
 
+_ID_HASH = "__id_hash"
+
+
+def _with_id_hash(df: pl.DataFrame) -> pl.LazyFrame:
+    """A 64-bit hash of the id beside it (null for a null id, which joins nothing,
+    as a null id does)."""
+    cid = pl.col("customer_id")
+    return df.lazy().with_columns(pl.when(cid.is_not_null()).then(cid.hash()).alias(_ID_HASH))
+
+
+def _joined_by_hash(
+    customers: pl.DataFrame, aggregates: dict[str, pl.DataFrame]
+) -> tuple[pl.DataFrame, dict[str, pl.LazyFrame]] | None:
+    """The customers left-joined with every aggregate, and each aggregate's rows of
+    ids that are not customers: the joins of `customer_facts` and `other_ids`,
+    made on a 64-bit hash of the id (M: 0.4 s instead of 0.6 s for joining the
+    strings). Exact unless two different ids share a hash, which is checked: a
+    customer matched to another id's row, or to two rows, returns None."""
+    left = _with_id_hash(customers)
+    frame, matched = left, []
+    for i, agg in enumerate(aggregates.values()):
+        frame = frame.join(
+            _with_id_hash(agg).rename({"customer_id": f"__id{i}"}),
+            on=_ID_HASH,
+            how="left",
+            maintain_order="left",
+        )
+        matched.append(f"__id{i}")
+    joined = collect(frame, engine="in-memory")
+    same = [(pl.col(m).is_null() | (pl.col(m) == pl.col("customer_id"))).all() for m in matched]
+    if joined.height != customers.height or (same and not all(joined.select(same).row(0))):
+        return None
+    # with every match checked, an aggregate row whose hash is a customer's is that
+    # customer's row: the rows of other ids are those whose hash is no customer's
+    not_customers = {
+        table: _with_id_hash(agg).join(left, on=_ID_HASH, how="anti").drop(_ID_HASH)
+        for table, agg in aggregates.items()
+    }
+    return joined.drop(_ID_HASH, *matched), not_customers
+
+
+def _facts_and_others(ds: Dataset) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Two steps: the streaming engine makes its one pass over each large table
+    (the per-id aggregates and the customers, all at once); the joins and the
+    per-customer columns then run on those frames in memory, where the
+    in-memory engine is ~1.5× faster than streaming them (M: 1.6 s vs 2.5 s)."""
+    aggregates = table_aggregates(ds)
+    *done, customers = collect_all([*aggregates.values(), ds.tables["customers"]])
+    collected = dict(zip(aggregates, done, strict=True))
+    by_hash = _joined_by_hash(customers, collected)
+    ids = customers.lazy().select("customer_id")
+    if by_hash is not None:
+        joined, not_customers = by_hash
+        facts = collect(facts_from_joined(ds, joined.lazy()), engine="in-memory")
+        others = collect(other_id_sums(not_customers, ids), engine="in-memory")
+    else:  # two ids share a hash: the joins on the id itself
+        in_memory = {table: df.lazy() for table, df in collected.items()}
+        facts = collect(customer_facts(ds, in_memory, customers.lazy()), engine="in-memory")
+        others = collect(other_ids(ds, in_memory, customers.lazy()), engine="in-memory")
+    return _sorted_by_id(facts), others
+
+
 def build_facts(
     ds: Dataset, cache_dir: Path | None = None, use_cache: bool = True, background: bool = False
 ) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
@@ -188,8 +258,7 @@ def build_facts(
         others = _read_cache(others_path) if cached is not None else None
         if cached is not None and others is not None:
             return cached, others, True
-    facts, others = collect_all([customer_facts(ds), other_ids(ds)])
-    facts = _sorted_by_id(facts)
+    facts, others = _facts_and_others(ds)
     if facts_path is not None and others_path is not None:
         # others first: a facts file without its others is not an entry
         files = [(others_path, others), (facts_path, facts)]

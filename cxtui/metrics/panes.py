@@ -198,12 +198,26 @@ def churned_in_window(scope: Scope, window_days: int) -> pl.LazyFrame:
 
 def _lost_values(scope: Scope, churned: pl.LazyFrame) -> pl.LazyFrame:
     """Per churned customer: lost_mrr and lost_revenue_12m (SPEC §6)."""
-    out = churned.select("customer_id", "churn_date", "reason")
     dated = churn_source(scope.ds) != "is_active"
     if scope.ds.has("monthly") and dated:
+        # When the last month with mrr > 0 (up to as_of) is before churn_date, it is
+        # the latest such month before churn_date, and its mrr is the facts'
+        # last_positive_mrr; no month with mrr > 0 at all: 0. Only the customers
+        # with mrr > 0 on or after their churn_date need the monthly rows.
+        out = churned.select(
+            "customer_id",
+            "churn_date",
+            "reason",
+            pl.when(pl.col("last_mrr_month").is_null())
+            .then(0.0)
+            .when(pl.col("last_mrr_month") < pl.col("churn_date"))
+            .then(pl.col("last_positive_mrr"))
+            .alias("_known_mrr"),
+        )
+        later = out.filter(pl.col("_known_mrr").is_null()).select("customer_id", "churn_date")
         months = (
             scope.table("monthly")
-            .join(out.select("customer_id", "churn_date"), on="customer_id")
+            .join(later, on="customer_id")
             .filter(pl.col("month") < pl.col("churn_date"))
             .group_by("customer_id", "month")
             .agg(pl.col("mrr").sum())
@@ -211,11 +225,13 @@ def _lost_values(scope: Scope, churned: pl.LazyFrame) -> pl.LazyFrame:
             .group_by("customer_id")
             .agg(pl.col("mrr").sort_by("month").last().alias("lost_mrr"))
         )
-        out = out.join(months, on="customer_id", how="left").with_columns(
-            pl.col("lost_mrr").fill_null(0.0)
+        out = (
+            out.join(months, on="customer_id", how="left", maintain_order="left")
+            .with_columns(pl.coalesce("_known_mrr", "lost_mrr", pl.lit(0.0)).alias("lost_mrr"))
+            .drop("_known_mrr")
         )
     else:
-        out = out.with_columns(null_col("lost_mrr"))
+        out = churned.select("customer_id", "churn_date", "reason", null_col("lost_mrr"))
     if scope.ds.has("orders") and dated:
         rev = (
             scope.table("orders")
