@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -344,3 +344,20 @@ def test_monthly_order_is_probed_and_both_facts_paths_agree(
     by_id = {r["customer_id"]: r for r in facts.to_dicts()}
     if months[1].month == 1 and ids[0] == ids[1] == "a":  # both January rows are summed
         assert by_id["a"]["last_positive_mrr"] == 30.0
+
+
+@pytest.mark.parametrize("as_datetime", [False, True])
+def test_monthly_months_normalised_to_the_first_day(tmp_path: Path, as_datetime: bool) -> None:
+    """The month-start lookup (load._month_start) gives what dt.month_start gives,
+    for month ends, leap days, year ends, a null month and a datetime column."""
+    days = [date(2024, 2, 29), date(2024, 12, 31), None, date(2025, 1, 1), date(2023, 3, 15)]
+    month = pl.Series("month", days, dtype=pl.Date)
+    if as_datetime:
+        month = month.cast(pl.Datetime("us")) + timedelta(hours=23)
+    write(
+        tmp_path,
+        "monthly",
+        pl.DataFrame({"customer_id": list("abcde"), "month": month, "mrr": [1.0] * 5}),
+    )
+    got = open_dataset(tmp_path).tables["monthly"].collect()["month"].to_list()
+    assert got == [date(2024, 2, 1), date(2024, 12, 1), None, date(2025, 1, 1), date(2023, 3, 1)]

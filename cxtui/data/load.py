@@ -384,7 +384,7 @@ def _normalise(
                 exprs.append(pl.col(src))
     frame = raw.select(exprs)
     if table == "monthly":
-        frame = frame.with_columns(pl.col("month").dt.month_start())
+        frame = frame.with_columns(_month_start(raw, typed_date))
     if "customer_id" in SCHEMA[table] and strip_ids:
         # CSV cells carry stray spaces; typed Parquet ids are left as they are so a
         # filter on one id still reaches the Parquet statistics (account detail)
@@ -392,18 +392,47 @@ def _normalise(
     return _Prepared(raw, frame, probes, typed_date, text_file=strip_ids)
 
 
+_LOOKUP_DAYS = 200_000  # ~550 years of days: a table of 0.8 MB
+
+
+def _month_start(raw: pl.LazyFrame, typed_date: tuple[str, pl.Expr] | None) -> pl.Expr:
+    """monthly.month normalised to the month's first day. For a typed date column
+    the first and last dates come from the Parquet statistics, and each row's
+    month start is looked up in a table of the days between them: 0.03 s on M's
+    9.2M rows, against 0.12 s for `dt.month_start` (run by the probe, the facts
+    and the churn pane). Anything unusual takes `dt.month_start`."""
+    general = pl.col("month").dt.month_start()
+    if typed_date is None:
+        return general
+    src, converted = typed_date
+    try:
+        ends = pl.concat([raw.select(pl.col(src).min()), raw.select(pl.col(src).max())])
+        lo, hi = ends.select(converted.alias("month")).collect()["month"]
+    except Exception:  # unreadable: the probe names the file
+        return general
+    if lo is None or hi is None or (hi - lo).days > _LOOKUP_DAYS:
+        return general
+    starts = pl.date_range(lo, hi, "1d", eager=True).dt.month_start()
+    offset = pl.col("month").cast(pl.Int32) - pl.lit(lo).cast(pl.Int32)
+    return pl.lit(starts).gather(offset).alias("month")
+
+
 # ---------------------------------------------------------------- the dataset
 
 
-def _ordered_check(frame: pl.LazyFrame) -> pl.LazyFrame:
-    """One row: are the rows strictly ordered by (customer_id, month), no nulls?"""
+def _ordered_check(table: str, frame: pl.LazyFrame) -> pl.LazyFrame | None:
+    """One row: are the rows strictly ordered by their key, with no nulls in it?
+    monthly by (customer_id, month): then no customer has two rows in a month;
+    customers by customer_id: then no id is repeated. None for other tables."""
     cid, month = pl.col("customer_id"), pl.col("month")
-    increasing = (cid > cid.shift(1)) | ((cid == cid.shift(1)) & (month > month.shift(1)))
-    return frame.select(
-        (increasing.fill_null(True).all() & (cid.null_count() + month.null_count() == 0)).alias(
-            "ordered"
-        )
-    )
+    if table == "monthly":
+        increasing = (cid > cid.shift(1)) | ((cid == cid.shift(1)) & (month > month.shift(1)))
+        nulls = cid.null_count() + month.null_count()
+    elif table == "customers":
+        increasing, nulls = cid > cid.shift(1), cid.null_count()
+    else:
+        return None
+    return frame.select((increasing.fill_null(True).all() & (nulls == 0)).alias("ordered"))
 
 
 Probe = tuple[int, "date | None", list[str], bool]
@@ -411,7 +440,7 @@ Probe = tuple[int, "date | None", list[str], bool]
 
 def _probe(table: str, prepared: _Prepared, where: Path) -> Probe:
     """One pass per table: row count, latest date, values that failed to parse
-    and (monthly) whether the rows are ordered by (customer_id, month)."""
+    and (monthly, customers) whether the rows are ordered by their key."""
     aggs: list[pl.Expr] = [pl.len().alias("__rows")]
     for i, (_, _, bad, example) in enumerate(prepared.probes):
         aggs += [bad.alias(f"__bad{i}"), example.cast(pl.String).alias(f"__ex{i}")]
@@ -426,13 +455,14 @@ def _probe(table: str, prepared: _Prepared, where: Path) -> Probe:
             queries.append(latest_q)
         elif date_col is not None:
             queries.append(prepared.frame.select(pl.col(date_col).max()))
-        if table == "monthly":
-            queries.append(_ordered_check(prepared.frame))
+        ordered_q = _ordered_check(table, prepared.frame)
+        if ordered_q is not None:
+            queries.append(ordered_q)
         if prepared.text_file:  # parse every field of every row: ragged lines, bad quoting
             queries.append(prepared.raw.select(pl.all().null_count()))
         stats, *rest = pl.collect_all(queries)
-        max_date = rest[0].item() if date_col is not None else None
-        ordered = table == "monthly" and bool(rest[1].item())
+        max_date = rest.pop(0).item() if date_col is not None else None
+        ordered = ordered_q is not None and bool(rest.pop(0).item())
     except Exception as exc:
         reason = _short(exc)
         if "mismatch" in reason:  # files of one table folder with different types
@@ -627,7 +657,7 @@ def open_dataset(
     row_counts: dict[str, int] = {}
     max_dates: dict[str, date | None] = {}
     notes: list[str] = []
-    monthly_ordered = False
+    monthly_ordered = customers_ordered = False
     # Each table's probe is one scan; run them side by side (polars releases the
     # GIL). Errors surface in table order, as they would one by one.
     from concurrent.futures import ThreadPoolExecutor
@@ -645,6 +675,7 @@ def open_dataset(
         max_dates[table] = loaded.max_date
         notes += loaded.notes
         monthly_ordered |= table == "monthly" and loaded.ordered
+        customers_ordered |= table == "customers" and loaded.ordered
 
     if not ({"customers", "orders", "monthly"} & tables.keys()):
         found = ", ".join(sorted(tables)) or "no tables"
@@ -669,8 +700,9 @@ def open_dataset(
     customers_derived = "customers" not in tables
     if customers_derived:
         tables["customers"] = _derive_customers(tables, resolved)
-    if "customers" in tables and not customers_derived:
-        # Duplicate ids: the first row in file order is kept (validate reports them).
+    if "customers" in tables and not customers_derived and not customers_ordered:
+        # Duplicate ids: the first row in file order is kept (validate reports them);
+        # ids in strictly increasing order have none, and need no hashing for it.
         tables["customers"] = tables["customers"].unique(
             subset="customer_id", keep="first", maintain_order=True
         )
