@@ -719,3 +719,18 @@ def test_facts_are_sorted_by_id_in_column_batches() -> None:
     assert got.columns == frame.columns  # 32 columns: three batches, order kept
     assert_frame_equal(got, frame.sort("customer_id"))
     assert _sorted_by_id(got) is got  # already sorted: no copy
+
+
+def test_probe_without_latest_dates_never_answers_for_as_of(shop: Path, cache: Path) -> None:
+    """With --as-of the latest dates are not looked for; the probe kept for such a
+    run must not give a later run without --as-of a missing as_of."""
+    given = open_dataset(shop, as_of=date(2025, 4, 1), cache_dir=cache)
+    assert given.as_of == date(2025, 4, 1) and given.max_dates["orders"] is None
+    assert len(probe_files(cache)) == 2
+    found = open_dataset(shop, cache_dir=cache)
+    assert found.as_of == date(2025, 5, 30) and found.max_dates["orders"] == date(2025, 5, 30)
+    assert len(probe_files(cache)) == 4
+    # now the full probe serves --as-of runs too: no third kind of entry
+    again = open_dataset(shop, as_of=date(2025, 4, 1), cache_dir=cache)
+    assert again.max_dates["orders"] == date(2025, 5, 30)
+    assert len(probe_files(cache)) == 4

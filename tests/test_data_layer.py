@@ -166,6 +166,31 @@ def test_nan_amounts_are_excluded_and_reported(tmp_path: Path) -> None:
     assert facts_by_id(tmp_path)["a"]["lifetime_revenue"] == 10.0
 
 
+def test_nan_in_a_column_nothing_reads_is_left_to_validate(tmp_path: Path) -> None:
+    """events.value feeds no metric: opening the dataset does not scan it for
+    NaN / inf (schema.UNREAD_COLUMNS), `validate` still reports it."""
+    from cxtui.data.validate import validate_dataset
+
+    write(tmp_path, "customers", pl.DataFrame({"customer_id": ["a"]}))
+    write(
+        tmp_path,
+        "events",
+        pl.DataFrame(
+            {
+                "customer_id": ["a", "a"],
+                "ts": [date(2025, 1, 1), date(2025, 1, 2)],
+                "event_type": ["login", "login"],
+                "value": [float("nan"), 1.0],
+            }
+        ),
+    )
+    ds = open_dataset(tmp_path)
+    assert not any("non-finite" in n for n in ds.notes)
+    assert facts_by_id(tmp_path)["a"]["events_lifetime"] == 2
+    findings = validate_dataset(tmp_path)
+    assert [f.table for f in findings if f.check == "non-finite values"] == ["events"]
+
+
 def test_input_files_are_never_written(tmp_path: Path) -> None:
     import hashlib
 

@@ -22,7 +22,7 @@ import polars as pl
 
 from cxtui.atomic import write_atomic
 from cxtui.data.config import Config, TableMapping, load_config
-from cxtui.data.schema import DATE_COLUMN, KEEP_EXTRA_COLUMNS, SCHEMA, Column
+from cxtui.data.schema import DATE_COLUMN, KEEP_EXTRA_COLUMNS, SCHEMA, UNREAD_COLUMNS, Column
 from cxtui.errors import CxError
 from cxtui.metrics.periods import month_end
 
@@ -39,7 +39,7 @@ class Dataset:
     tables: dict[str, pl.LazyFrame]
     sources: dict[str, list[Path]]
     row_counts: dict[str, int]
-    max_dates: dict[str, date | None]
+    max_dates: dict[str, date | None]  # the latest date per table; None when as_of is given
     customers_derived: bool
     as_of: date
     as_of_given: bool = False
@@ -293,6 +293,7 @@ def _normalise(
     mapping: TableMapping | None,
     where: Path,
     strip_ids: bool = True,
+    check_unread: bool = False,
 ) -> _Prepared:
     schema = raw.collect_schema()
     names = _source_names(table, mapping)
@@ -354,7 +355,8 @@ def _normalise(
             # NaN / inf are excluded (null) and reported, never summed (integers,
             # decimals and booleans have neither: no scan for them).
             bad_num = converted.is_nan() | converted.is_infinite()
-            probes.append((canon, src, bad_num.sum(), converted.filter(bad_num).first()))
+            if check_unread or (table, canon) not in UNREAD_COLUMNS:
+                probes.append((canon, src, bad_num.sum(), converted.filter(bad_num).first()))
             converted = pl.when(bad_num).then(None).otherwise(converted)
         exprs.append(converted.alias(canon))
     # Renames onto non-canonical names: customer attributes (e.g. owner) carried on
@@ -438,22 +440,25 @@ def _ordered_check(table: str, frame: pl.LazyFrame) -> pl.LazyFrame | None:
 Probe = tuple[int, "date | None", list[str], bool]
 
 
-def _probe(table: str, prepared: _Prepared, where: Path) -> Probe:
-    """One pass per table: row count, latest date, values that failed to parse
-    and (monthly, customers) whether the rows are ordered by their key."""
+def _probe(table: str, prepared: _Prepared, where: Path, latest: bool = True) -> Probe:
+    """One pass per table: row count, latest date (unless not `latest`: as_of is
+    given), values that failed to parse and (monthly, customers) whether the rows
+    are ordered by their key."""
     aggs: list[pl.Expr] = [pl.len().alias("__rows")]
     for i, (_, _, bad, example) in enumerate(prepared.probes):
         aggs += [bad.alias(f"__bad{i}"), example.cast(pl.String).alias(f"__ex{i}")]
     date_col = DATE_COLUMN.get(table)
     try:
         queries = [prepared.raw.select(aggs)]
-        if prepared.typed_date is not None:
+        if date_col is None or not latest:
+            pass
+        elif prepared.typed_date is not None:
             src, converted = prepared.typed_date
             latest_q = prepared.raw.select(pl.col(src).max()).select(converted.alias(date_col))
             if table == "monthly":  # as in the frame (see _normalise)
                 latest_q = latest_q.select(pl.col(date_col).dt.month_start())
             queries.append(latest_q)
-        elif date_col is not None:
+        else:
             queries.append(prepared.frame.select(pl.col(date_col).max()))
         ordered_q = _ordered_check(table, prepared.frame)
         if ordered_q is not None:
@@ -461,7 +466,7 @@ def _probe(table: str, prepared: _Prepared, where: Path) -> Probe:
         if prepared.text_file:  # parse every field of every row: ragged lines, bad quoting
             queries.append(prepared.raw.select(pl.all().null_count()))
         stats, *rest = pl.collect_all(queries)
-        max_date = rest.pop(0).item() if date_col is not None else None
+        max_date = rest.pop(0).item() if date_col is not None and latest else None
         ordered = ordered_q is not None and bool(rest.pop(0).item())
     except Exception as exc:
         reason = _short(exc)
@@ -519,12 +524,14 @@ class LoadedTable:
     ordered: bool = False
 
 
-def _probe_cache_path(cache_dir: Path, table: str, files: list[Path], config: Config) -> Path:
+def _probe_cache_path(
+    cache_dir: Path, table: str, files: list[Path], config: Config, latest: bool
+) -> Path:
     import hashlib
 
     from cxtui import __version__
 
-    h = hashlib.sha256(f"{__version__}|{table}|{config.fingerprint()}".encode())
+    h = hashlib.sha256(f"{__version__}|{table}|{config.fingerprint()}|{latest}".encode())
     for p in files:
         st = p.stat()
         h.update(f"|{p.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
@@ -559,10 +566,17 @@ def _cached_probe(path: Path | None, run: Callable[[], Probe]) -> Probe:
 
 
 def load_table(
-    root: Path, config: Config, table: str, cache_dir: Path | None = None
+    root: Path,
+    config: Config,
+    table: str,
+    cache_dir: Path | None = None,
+    check_unread: bool = False,
+    latest: bool = True,
 ) -> LoadedTable | None:
     """Find, scan, type-check and probe one table; None when the dataset lacks it.
-    With `cache_dir`, an unchanged table's probe is read from there."""
+    With `cache_dir`, an unchanged table's probe is read from there (not with
+    `check_unread`, which also probes the columns nothing reads, for validate).
+    Without `latest` (as_of is given) the latest date is not looked for: None."""
     mapping = config.tables.get(table)
     files = _find_sources(root, table, mapping)
     if not files:
@@ -570,10 +584,18 @@ def load_table(
     fmt = _file_format(files, mapping)
     raw = _scan_raw(table, files, fmt, mapping)
     where = files[0] if len(files) == 1 else files[0].parent
-    prepared = _normalise(table, raw, mapping, where, strip_ids=fmt != "parquet")
-    cache = _probe_cache_path(cache_dir, table, files, config) if cache_dir else None
+    prepared = _normalise(table, raw, mapping, where, fmt != "parquet", check_unread)
+    use_cache = cache_dir is not None and not check_unread
+    cache = None
+    if use_cache:
+        # a probe with the latest date serves a run that does not need it, too (and
+        # should that entry be unreadable, the probe run for it looks for the date)
+        full = _probe_cache_path(cache_dir, table, files, config, True)
+        if full.is_file():
+            latest = True
+        cache = full if latest else _probe_cache_path(cache_dir, table, files, config, False)
     rows, max_date, notes, ordered = _cached_probe(
-        cache, lambda: _probe(table, prepared, where)
+        cache, lambda: _probe(table, prepared, where, latest)
     )
     if rows == 0:
         raise CxError(
@@ -663,7 +685,11 @@ def open_dataset(
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=3) as pool:
-        futures = [pool.submit(load_table, root, config, t, cache_dir) for t in SCHEMA]
+        # with as_of given, the tables' latest dates are not needed (nor looked for)
+        futures = [
+            pool.submit(load_table, root, config, t, cache_dir, False, as_of is None)
+            for t in SCHEMA
+        ]
     for future in futures:
         loaded = future.result()
         if loaded is None:
@@ -685,7 +711,7 @@ def open_dataset(
             "or map your files in cxtui.toml (docs/config.md)"
         )
 
-    if "customers" in tables:
+    if "customers" in tables and as_of is None:
         cust = tables["customers"]
         extra = cust.select(
             pl.col(c).max().alias(c)
