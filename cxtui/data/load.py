@@ -44,6 +44,7 @@ class Dataset:
     as_of: date
     as_of_given: bool = False
     notes: list[str] = field(default_factory=list)
+    whole: dict[str, pl.LazyFrame] = field(default_factory=dict)  # see scan(whole=True)
     # monthly rows strictly ordered by (customer_id, month), as exports sorted by
     # account usually are: then no customer has two rows in one month (facts use it)
     monthly_ordered: bool = False
@@ -57,9 +58,11 @@ class Dataset:
     def has_column(self, table: str, column: str) -> bool:
         return column in self.columns(table)
 
-    def scan(self, table: str) -> pl.LazyFrame:
-        """The table with every row dated after as_of removed (SPEC §1)."""
-        lf = self.tables[table]
+    def scan(self, table: str, whole: bool = False) -> pl.LazyFrame:
+        """The table with every row dated after as_of removed (SPEC §1). `whole`:
+        for a pass over every row, which may take a faster but filter-blocking
+        form (see load._month_start); without it filters reach the files."""
+        lf = self.whole.get(table, self.tables[table]) if whole else self.tables[table]
         date_col = DATE_COLUMN.get(table)
         if date_col is None:
             return lf
@@ -285,6 +288,7 @@ class _Prepared:
     # converted maximum of the source, which Parquet statistics answer without a scan
     typed_date: tuple[str, pl.Expr] | None = None
     text_file: bool = False  # CSV: every row is parsed by the probe (ragged lines)
+    whole: pl.LazyFrame | None = None  # the frame for passes over every row (Dataset.scan)
 
 
 def _normalise(
@@ -385,24 +389,28 @@ def _normalise(
             elif src not in renamed_from.values():
                 exprs.append(pl.col(src))
     frame = raw.select(exprs)
-    if table == "monthly":
-        frame = frame.with_columns(_month_start(raw, typed_date))
     if "customer_id" in SCHEMA[table] and strip_ids:
         # CSV cells carry stray spaces; typed Parquet ids are left as they are so a
         # filter on one id still reaches the Parquet statistics (account detail)
         frame = frame.with_columns(pl.col("customer_id").str.strip_chars())
-    return _Prepared(raw, frame, probes, typed_date, text_file=strip_ids)
+    whole = frame
+    if table == "monthly":
+        whole = frame.with_columns(_month_start(raw, typed_date))
+        frame = frame.with_columns(pl.col("month").dt.month_start())
+    return _Prepared(raw, frame, probes, typed_date, text_file=strip_ids, whole=whole)
 
 
 _LOOKUP_DAYS = 200_000  # ~550 years of days: a table of 0.8 MB
 
 
 def _month_start(raw: pl.LazyFrame, typed_date: tuple[str, pl.Expr] | None) -> pl.Expr:
-    """monthly.month normalised to the month's first day. For a typed date column
-    the first and last dates come from the Parquet statistics, and each row's
-    month start is looked up in a table of the days between them: 0.03 s on M's
-    9.2M rows, against 0.12 s for `dt.month_start` (run by the probe, the facts
-    and the churn pane). Anything unusual takes `dt.month_start`."""
+    """monthly.month normalised to the month's first day, for passes over every
+    row (the probe, the facts). For a typed date column the first and last dates
+    come from the Parquet statistics, and each row's month start is looked up in
+    a table of the days between them: 0.03 s on M's 9.2M rows, against 0.12 s
+    for `dt.month_start`. A lookup is no row-by-row expression, so filters cannot
+    pass it to the files: reads of a few customers (account detail) keep
+    `dt.month_start`. Anything unusual takes `dt.month_start` too."""
     general = pl.col("month").dt.month_start()
     if typed_date is None:
         return general
@@ -460,7 +468,7 @@ def _probe(table: str, prepared: _Prepared, where: Path, latest: bool = True) ->
             queries.append(latest_q)
         else:
             queries.append(prepared.frame.select(pl.col(date_col).max()))
-        ordered_q = _ordered_check(table, prepared.frame)
+        ordered_q = _ordered_check(table, prepared.whole)
         if ordered_q is not None:
             queries.append(ordered_q)
         if prepared.text_file:  # parse every field of every row: ragged lines, bad quoting
@@ -514,6 +522,7 @@ def _kind_word(kind: str) -> str:
 @dataclass
 class LoadedTable:
     frame: pl.LazyFrame
+    whole: pl.LazyFrame
     raw: pl.LazyFrame
     files: list[Path]
     where: Path
@@ -602,7 +611,9 @@ def load_table(
             f"{where}: table {table} has no rows; fix: export the data again, "
             "or remove the file so the table counts as absent"
         )
-    return LoadedTable(prepared.frame, raw, files, where, rows, max_date, notes, table, ordered)
+    return LoadedTable(
+        prepared.frame, prepared.whole, raw, files, where, rows, max_date, notes, table, ordered
+    )
 
 
 def _derive_customers(tables: dict[str, pl.LazyFrame], as_of: date) -> pl.LazyFrame:
@@ -675,6 +686,7 @@ def open_dataset(
     config = load_config(root, Path(config_file).expanduser() if config_file else None)
 
     tables: dict[str, pl.LazyFrame] = {}
+    whole: dict[str, pl.LazyFrame] = {}
     sources: dict[str, list[Path]] = {}
     row_counts: dict[str, int] = {}
     max_dates: dict[str, date | None] = {}
@@ -696,6 +708,7 @@ def open_dataset(
             continue
         table = loaded.table
         tables[table] = loaded.frame
+        whole[table] = loaded.whole
         sources[table] = loaded.files
         row_counts[table] = loaded.rows
         max_dates[table] = loaded.max_date
@@ -744,4 +757,5 @@ def open_dataset(
         as_of_given=as_of is not None,
         notes=notes,
         monthly_ordered=monthly_ordered,
+        whole=whole,
     )

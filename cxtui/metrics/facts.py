@@ -90,7 +90,7 @@ def _monthly_agg(ds: Dataset) -> pl.LazyFrame:
     if ds.monthly_ordered:  # strictly ordered by (customer_id, month): see open_dataset
         # the group-by would change nothing: the same columns, row by row (the
         # group-by on (String id, month) is the slowest step of a cold build)
-        per_month = ds.scan("monthly").select(
+        per_month = ds.scan("monthly", whole=True).select(
             "customer_id",
             "month",
             pl.col("mrr").fill_null(0.0).alias("mrr"),
@@ -105,7 +105,7 @@ def _monthly_agg(ds: Dataset) -> pl.LazyFrame:
         )
     else:
         per_month = (
-            ds.scan("monthly")
+            ds.scan("monthly", whole=True)
             .group_by("customer_id", "month")
             .agg(
                 pl.col("mrr").sum().alias("mrr"),
