@@ -24,6 +24,7 @@ from polars.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 import cxtui
+import cxtui.data.load
 import cxtui.engine
 from cxtui.cli import app
 from cxtui.data.load import open_dataset
@@ -721,12 +722,19 @@ def test_facts_are_sorted_by_id_in_column_batches() -> None:
     assert _sorted_by_id(got) is got  # already sorted: no copy
 
 
-def test_probe_without_latest_dates_never_answers_for_as_of(shop: Path, cache: Path) -> None:
+def test_probe_without_latest_dates_never_answers_for_as_of(
+    shop: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With --as-of the latest dates are not looked for; the probe kept for such a
     run must not give a later run without --as-of a missing as_of."""
     given = open_dataset(shop, as_of=date(2025, 4, 1), cache_dir=cache)
     assert given.as_of == date(2025, 4, 1) and given.max_dates["orders"] is None
     assert len(probe_files(cache)) == 2
+
+    def no_full_probe(*args, **kwargs):
+        raise AssertionError("the kept probe needs only the latest date added")
+
+    monkeypatch.setattr(cxtui.data.load, "_probe", no_full_probe)
     found = open_dataset(shop, cache_dir=cache)
     assert found.as_of == date(2025, 5, 30) and found.max_dates["orders"] == date(2025, 5, 30)
     assert len(probe_files(cache)) == 4

@@ -448,6 +448,31 @@ def _ordered_check(table: str, frame: pl.LazyFrame) -> pl.LazyFrame | None:
 Probe = tuple[int, "date | None", list[str], bool]
 
 
+def _latest_query(table: str, prepared: _Prepared) -> pl.LazyFrame | None:
+    """One row: the table's latest date (None for a table without one)."""
+    date_col = DATE_COLUMN.get(table)
+    if date_col is None:
+        return None
+    if prepared.typed_date is None:
+        return prepared.frame.select(pl.col(date_col).max())
+    src, converted = prepared.typed_date
+    latest_q = prepared.raw.select(pl.col(src).max()).select(converted.alias(date_col))
+    if table == "monthly":  # as in the frame (see _normalise)
+        latest_q = latest_q.select(pl.col(date_col).dt.month_start())
+    return latest_q
+
+
+def _latest_date(table: str, prepared: _Prepared, where: Path) -> date | None:
+    query = _latest_query(table, prepared)
+    try:
+        return None if query is None else query.collect().item()
+    except Exception as exc:
+        raise CxError(
+            f"{where}: table {table}: cannot read data ({_short(exc)}); "
+            "fix: re-export the file (it may be truncated or corrupt)"
+        ) from None
+
+
 def _probe(table: str, prepared: _Prepared, where: Path, latest: bool = True) -> Probe:
     """One pass per table: row count, latest date (unless not `latest`: as_of is
     given), values that failed to parse and (monthly, customers) whether the rows
@@ -455,26 +480,18 @@ def _probe(table: str, prepared: _Prepared, where: Path, latest: bool = True) ->
     aggs: list[pl.Expr] = [pl.len().alias("__rows")]
     for i, (_, _, bad, example) in enumerate(prepared.probes):
         aggs += [bad.alias(f"__bad{i}"), example.cast(pl.String).alias(f"__ex{i}")]
-    date_col = DATE_COLUMN.get(table)
     try:
         queries = [prepared.raw.select(aggs)]
-        if date_col is None or not latest:
-            pass
-        elif prepared.typed_date is not None:
-            src, converted = prepared.typed_date
-            latest_q = prepared.raw.select(pl.col(src).max()).select(converted.alias(date_col))
-            if table == "monthly":  # as in the frame (see _normalise)
-                latest_q = latest_q.select(pl.col(date_col).dt.month_start())
+        latest_q = _latest_query(table, prepared) if latest else None
+        if latest_q is not None:
             queries.append(latest_q)
-        else:
-            queries.append(prepared.frame.select(pl.col(date_col).max()))
         ordered_q = _ordered_check(table, prepared.whole)
         if ordered_q is not None:
             queries.append(ordered_q)
         if prepared.text_file:  # parse every field of every row: ragged lines, bad quoting
             queries.append(prepared.raw.select(pl.all().null_count()))
         stats, *rest = pl.collect_all(queries)
-        max_date = rest.pop(0).item() if date_col is not None and latest else None
+        max_date = rest.pop(0).item() if latest_q is not None else None
         ordered = ordered_q is not None and bool(rest.pop(0).item())
     except Exception as exc:
         reason = _short(exc)
@@ -547,22 +564,31 @@ def _probe_cache_path(
     return cache_dir / f"probe-{h.hexdigest()[:32]}.json"
 
 
+def _read_probe(path: Path | None) -> Probe | None:
+    import json
+
+    if path is None or not path.is_file():
+        return None
+    try:
+        saved = json.loads(path.read_text())
+        latest = date.fromisoformat(saved["max_date"]) if saved["max_date"] else None
+        return int(saved["rows"]), latest, list(saved["notes"]), bool(saved["ordered"])
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return None
+
+
 def _cached_probe(path: Path | None, run: Callable[[], Probe]) -> Probe:
     """A table's probe (rows, latest date, notes) from the cache when the files
     are unchanged; a clean probe is only a speed-up, so any cache trouble just
     means probing again. Failed probes (CxError) are never cached."""
     import json
 
-    if path is not None and path.is_file():
-        try:
-            saved = json.loads(path.read_text())
-            latest = date.fromisoformat(saved["max_date"]) if saved["max_date"] else None
-            return int(saved["rows"]), latest, list(saved["notes"]), bool(saved["ordered"])
-        except (OSError, ValueError, KeyError, TypeError, RecursionError):
-            pass
+    saved = _read_probe(path)
+    if saved is not None:
+        return saved
     rows, max_date, notes, ordered = run()
     if path is not None:
-        saved = {
+        entry = {
             "rows": rows,
             "max_date": max_date and max_date.isoformat(),
             "notes": notes,
@@ -570,7 +596,7 @@ def _cached_probe(path: Path | None, run: Callable[[], Probe]) -> Probe:
         }
         # a probe that cannot be written is only a lost speed-up
         with contextlib.suppress(OSError):
-            write_atomic(path, lambda tmp: tmp.write_text(json.dumps(saved)))
+            write_atomic(path, lambda tmp: tmp.write_text(json.dumps(entry)))
     return rows, max_date, notes, ordered
 
 
@@ -595,17 +621,24 @@ def load_table(
     where = files[0] if len(files) == 1 else files[0].parent
     prepared = _normalise(table, raw, mapping, where, fmt != "parquet", check_unread)
     use_cache = cache_dir is not None and not check_unread
-    cache = None
+    cache = without_latest = None
     if use_cache:
         # a probe with the latest date serves a run that does not need it, too (and
         # should that entry be unreadable, the probe run for it looks for the date)
         full = _probe_cache_path(cache_dir, table, files, config, True)
         if full.is_file():
             latest = True
-        cache = full if latest else _probe_cache_path(cache_dir, table, files, config, False)
-    rows, max_date, notes, ordered = _cached_probe(
-        cache, lambda: _probe(table, prepared, where, latest)
-    )
+        partial = _probe_cache_path(cache_dir, table, files, config, False)
+        cache, without_latest = (full, partial) if latest else (partial, None)
+
+    def probe() -> Probe:
+        kept = _read_probe(without_latest)  # kept by an --as-of run: add the date only
+        if kept is not None:
+            rows, _, notes, ordered = kept
+            return rows, _latest_date(table, prepared, where), notes, ordered
+        return _probe(table, prepared, where, latest)
+
+    rows, max_date, notes, ordered = _cached_probe(cache, probe)
     if rows == 0:
         raise CxError(
             f"{where}: table {table} has no rows; fix: export the data again, "
