@@ -50,12 +50,12 @@ def collect(lf: pl.LazyFrame, engine: str = "auto") -> pl.DataFrame:
         ) from None
 
 
-def collect_all(lfs: Iterable[pl.LazyFrame]) -> list[pl.DataFrame]:
+def collect_all(lfs: Iterable[pl.LazyFrame], engine: str = "auto") -> list[pl.DataFrame]:
     lfs = list(lfs)
     try:
-        return pl.collect_all(lfs)
+        return pl.collect_all(lfs, engine=engine)
     except (pl.exceptions.PolarsError, OSError):
-        return [collect(lf) for lf in lfs]  # re-run one by one for a precise message
+        return [collect(lf, engine) for lf in lfs]  # one by one, for a precise message
 
 
 # ---------------------------------------------------------------- facts cache
@@ -112,7 +112,7 @@ def _write_cache(files: list[tuple[Path, pl.DataFrame]]) -> None:
             write_atomic(
                 path,
                 lambda tmp, df=df: df.write_parquet(
-                    tmp, compression="lz4", row_group_size=100_000, statistics=True
+                    tmp, compression="lz4", row_group_size=100_000, statistics=False
                 ),
             )
         except (OSError, pl.exceptions.PolarsError) as exc:
@@ -194,30 +194,37 @@ def _joined_by_hash(
 ) -> tuple[pl.DataFrame, dict[str, pl.LazyFrame]] | None:
     """The customers left-joined with every aggregate, and each aggregate's rows of
     ids that are not customers: the joins of `customer_facts` and `other_ids`,
-    made on a 64-bit hash of the id (M: 0.4 s instead of 0.6 s for joining the
-    strings). Exact unless two different ids share a hash, which is checked: a
-    customer matched to another id's row, or to two rows, returns None."""
-    left = _with_id_hash(customers)
-    frame, matched = left, []
-    for i, agg in enumerate(aggregates.values()):
-        frame = frame.join(
-            _with_id_hash(agg).rename({"customer_id": f"__id{i}"}),
+    made on a 64-bit hash of the id. Each aggregate is joined to the customers'
+    hashes alone and the results are put side by side (M: 0.27 s, against 0.6 s
+    for joining the strings one aggregate after the other). Exact unless two
+    different ids share a hash, which is checked: a customer matched to another
+    id's row, or to two rows, returns None."""
+    keys = _with_id_hash(customers).select(_ID_HASH)
+    matches = [
+        keys.join(
+            _with_id_hash(agg).rename({"customer_id": "__matched"}),
             on=_ID_HASH,
             how="left",
             maintain_order="left",
-        )
-        matched.append(f"__id{i}")
-    joined = collect(frame, engine="in-memory")
-    same = [(pl.col(m).is_null() | (pl.col(m) == pl.col("customer_id"))).all() for m in matched]
-    if joined.height != customers.height or (same and not all(joined.select(same).row(0))):
-        return None
+        ).drop(_ID_HASH)
+        for agg in aggregates.values()
+    ]
+    aligned = collect_all(matches, engine="in-memory")
+    ids = customers["customer_id"]
+    for part in aligned:
+        if part.height != customers.height:
+            return None
+        matched = part["__matched"]
+        if not (matched.is_null() | (matched == ids)).all():
+            return None
+    joined = pl.concat([customers, *(part.drop("__matched") for part in aligned)], how="horizontal")
     # with every match checked, an aggregate row whose hash is a customer's is that
     # customer's row: the rows of other ids are those whose hash is no customer's
     not_customers = {
-        table: _with_id_hash(agg).join(left, on=_ID_HASH, how="anti").drop(_ID_HASH)
+        table: _with_id_hash(agg).join(keys, on=_ID_HASH, how="anti").drop(_ID_HASH)
         for table, agg in aggregates.items()
     }
-    return joined.drop(_ID_HASH, *matched), not_customers
+    return joined, not_customers
 
 
 def _facts_and_others(ds: Dataset) -> tuple[pl.DataFrame, pl.DataFrame]:
