@@ -4,4 +4,4 @@ The package root holds the version only: importing it must not pull in
 Textual, Rich or Polars, so ``cxtui --help`` stays fast.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

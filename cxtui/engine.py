@@ -8,6 +8,7 @@ and caching choices live here only.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sys
 import threading
@@ -104,15 +105,33 @@ def _read_cache(path: Path) -> pl.DataFrame | None:
         return None
 
 
-def _write_cache(files: list[tuple[Path, pl.DataFrame]]) -> None:
+# The others file's key-value metadata carries the entry's data-quality notes
+# (NaN / inf counted by the facts pass, see _facts_and_others).
+_NOTES_KEY = "cxtui.notes"
+
+CacheFile = tuple[Path, pl.DataFrame, "dict[str, str] | None"]
+
+
+def _read_notes(path: Path) -> list[str] | None:
+    try:
+        return [str(n) for n in json.loads(pl.read_parquet_metadata(path)[_NOTES_KEY])]
+    except Exception:  # missing, unreadable or from another version: not an entry
+        return None
+
+
+def _write_cache(files: list[CacheFile]) -> None:
     """Write one cache entry's files in order, each atomically; on the first
     failure warn once and stop (an entry needs all its files)."""
-    for path, df in files:
+    for path, df, metadata in files:
         try:
             write_atomic(
                 path,
-                lambda tmp, df=df: df.write_parquet(
-                    tmp, compression="lz4", row_group_size=100_000, statistics=False
+                lambda tmp, df=df, metadata=metadata: df.write_parquet(
+                    tmp,
+                    compression="lz4",
+                    row_group_size=100_000,
+                    statistics=False,
+                    metadata=metadata,
                 ),
             )
         except (OSError, pl.exceptions.PolarsError) as exc:
@@ -125,7 +144,7 @@ def _write_cache(files: list[tuple[Path, pl.DataFrame]]) -> None:
 _writers: list[threading.Thread] = []
 
 
-def _write_cache_soon(files: list[tuple[Path, pl.DataFrame]]) -> None:
+def _write_cache_soon(files: list[CacheFile]) -> None:
     """Write the facts cache in a thread while the caller goes on to its panes
     (writing takes ~0.7 s on M). `finish_cache_writes` waits for it."""
     writer = threading.Thread(target=_write_cache, args=(files,), name="cxtui-cache-write")
@@ -227,14 +246,29 @@ def _joined_by_hash(
     return joined, not_customers
 
 
-def _facts_and_others(ds: Dataset) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _facts_and_others(ds: Dataset) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
     """Two steps: the streaming engine makes its one pass over each large table
     (the per-id aggregates and the customers, all at once); the joins and the
     per-customer columns then run on those frames in memory, where the
-    in-memory engine is ~1.5× faster than streaming them (M: 1.6 s vs 2.5 s)."""
-    aggregates = table_aggregates(ds)
+    in-memory engine is ~1.5× faster than streaming them (M: 1.6 s vs 2.5 s).
+    The pass also counts the NaN / inf values it leaves out (Dataset.nonfinite):
+    their notes are the third item."""
+    aggregates = table_aggregates(ds, count_nonfinite=True)
     *done, customers = collect_all([*aggregates.values(), ds.tables["customers"]])
-    collected = dict(zip(aggregates, done, strict=True))
+    collected: dict[str, pl.DataFrame] = {}
+    notes: list[str] = []
+    for table, df in zip(aggregates, done, strict=True):
+        flags = ds.nonfinite_columns(table)
+        if flags:
+            totals = df.select(pl.col(flags).sum()).row(0, named=True)
+            for flag in flags:
+                if totals[flag]:
+                    src = ds.nonfinite[table][flag][1]
+                    notes.append(
+                        f"table {table}: {totals[flag]} non-finite value(s) in {src!r} are excluded"
+                    )
+            df = df.drop(flags)
+        collected[table] = df
     by_hash = _joined_by_hash(customers, collected)
     ids = customers.lazy().select("customer_id")
     if by_hash is not None:
@@ -245,15 +279,20 @@ def _facts_and_others(ds: Dataset) -> tuple[pl.DataFrame, pl.DataFrame]:
         in_memory = {table: df.lazy() for table, df in collected.items()}
         facts = collect(customer_facts(ds, in_memory, customers.lazy()), engine="in-memory")
         others = collect(other_ids(ds, in_memory, customers.lazy()), engine="in-memory")
-    return _sorted_by_id(facts), others
+    return _sorted_by_id(facts), others, notes
+
+
+def _add_notes(ds: Dataset, notes: list[str]) -> None:
+    ds.notes.extend(n for n in notes if n not in ds.notes)
 
 
 def build_facts(
     ds: Dataset, cache_dir: Path | None = None, use_cache: bool = True, background: bool = False
 ) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
     """The facts and the other ids' sums (`facts.other_ids`), from the cache when
-    it is fresh. Returns (facts, others, from_cache). With `background`, a new
-    cache entry is written in a thread (see `finish_cache_writes`)."""
+    it is fresh. Returns (facts, others, from_cache); the notes of the facts pass
+    (NaN / inf left out) join `ds.notes`. With `background`, a new cache entry is
+    written in a thread (see `finish_cache_writes`)."""
     facts_path = others_path = None
     if use_cache:
         finish_cache_writes()  # an entry being written in this process is read whole
@@ -263,12 +302,16 @@ def build_facts(
         others_path = folder / f"others-{key}.parquet"
         cached = _read_cache(facts_path)
         others = _read_cache(others_path) if cached is not None else None
-        if cached is not None and others is not None:
+        notes = _read_notes(others_path) if others is not None else None
+        if cached is not None and others is not None and notes is not None:
+            _add_notes(ds, notes)
             return cached, others, True
-    facts, others = _facts_and_others(ds)
+    facts, others, notes = _facts_and_others(ds)
+    _add_notes(ds, notes)
     if facts_path is not None and others_path is not None:
         # others first: a facts file without its others is not an entry
-        files = [(others_path, others), (facts_path, facts)]
+        meta = {_NOTES_KEY: json.dumps(notes)}
+        files: list[CacheFile] = [(others_path, others, meta), (facts_path, facts, None)]
         (_write_cache_soon if background else _write_cache)(files)
     return facts, others, False
 

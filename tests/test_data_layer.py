@@ -161,9 +161,65 @@ def test_nan_amounts_are_excluded_and_reported(tmp_path: Path) -> None:
             }
         ),
     )
-    ds = open_dataset(tmp_path)
-    assert any("non-finite" in n for n in ds.notes)
+    note = "table orders: 2 non-finite value(s) in 'amount' are excluded"
+    # a typed float column the facts pass reads is counted by that pass (not by a
+    # scan of its own when the dataset is opened), and the cached entry keeps it
+    assert note not in open_dataset(tmp_path).notes
+    cache = tmp_path.parent / f"{tmp_path.name}-cache"
+    for from_cache in (False, True):
+        analysis = open_analysis(tmp_path, cache_dir=cache)
+        assert analysis.from_cache is from_cache
+        assert analysis.ds.notes.count(note) == 1
+    assert note in open_analysis(tmp_path, use_cache=False).ds.notes
     assert facts_by_id(tmp_path)["a"]["lifetime_revenue"] == 10.0
+
+
+@pytest.mark.parametrize("ordered", [True, False])
+def test_nan_in_monthly_and_feedback_counted_by_the_facts_pass(
+    tmp_path: Path, ordered: bool
+) -> None:
+    ids = ["a", "a", "b"] if ordered else ["b", "a", "a"]  # not ordered: the general path
+    write(
+        tmp_path,
+        "monthly",
+        pl.DataFrame(
+            {
+                "customer_id": ids,
+                "month": [date(2025, 1, 1), date(2025, 2, 1), date(2025, 1, 1)],
+                "mrr": [float("nan"), 10.0, float("-inf")],
+                "logins": [1.0, float("inf"), 2.0],
+            }
+        ),
+    )
+    write(
+        tmp_path,
+        "feedback",
+        pl.DataFrame(
+            {
+                "customer_id": ["a", "b"],
+                "date": [date(2025, 2, 1)] * 2,
+                "score": [float("nan"), 9.0],
+            }
+        ),
+    )
+    analysis = open_analysis(tmp_path, use_cache=False)
+    assert analysis.ds.monthly_ordered is ordered
+    assert [n for n in analysis.ds.notes if "non-finite" in n] == [
+        "table monthly: 2 non-finite value(s) in 'mrr' are excluded",
+        "table monthly: 1 non-finite value(s) in 'logins' are excluded",
+        "table feedback: 1 non-finite value(s) in 'score' are excluded",
+    ]
+    by_id = {r["customer_id"]: r for r in analysis.facts.to_dicts()}
+    assert by_id["a"]["mrr"] == 10.0 and by_id["b"]["mrr"] == 0.0
+
+
+def test_nan_as_text_is_reported_when_opening(tmp_path: Path) -> None:
+    """Text columns are parsed by the probe: their NaN / inf are counted there."""
+    (tmp_path / "orders.csv").write_text(
+        "customer_id,order_date,amount\na,2024-01-01,10\na,2024-01-02,NaN\n"
+    )
+    notes = open_dataset(tmp_path).notes
+    assert "table orders: 1 non-finite value(s) in 'amount' are excluded" in notes
 
 
 def test_nan_in_a_column_nothing_reads_is_left_to_validate(tmp_path: Path) -> None:

@@ -22,7 +22,14 @@ import polars as pl
 
 from cxtui.atomic import write_atomic
 from cxtui.data.config import Config, TableMapping, load_config
-from cxtui.data.schema import DATE_COLUMN, KEEP_EXTRA_COLUMNS, SCHEMA, UNREAD_COLUMNS, Column
+from cxtui.data.schema import (
+    COUNTED_BY_FACTS,
+    DATE_COLUMN,
+    KEEP_EXTRA_COLUMNS,
+    SCHEMA,
+    UNREAD_COLUMNS,
+    Column,
+)
 from cxtui.errors import CxError
 from cxtui.metrics.periods import month_end
 
@@ -45,6 +52,9 @@ class Dataset:
     as_of_given: bool = False
     notes: list[str] = field(default_factory=list)
     whole: dict[str, pl.LazyFrame] = field(default_factory=dict)  # see scan(whole=True)
+    # per table, the whole frame's NaN / inf flag columns -> (canonical, source) column:
+    # counted by the facts pass, which adds the notes (engine.build_facts)
+    nonfinite: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
     # monthly rows strictly ordered by (customer_id, month), as exports sorted by
     # account usually are: then no customer has two rows in one month (facts use it)
     monthly_ordered: bool = False
@@ -54,6 +64,10 @@ class Dataset:
 
     def columns(self, table: str) -> list[str]:
         return self.tables[table].collect_schema().names() if table in self.tables else []
+
+    def nonfinite_columns(self, table: str) -> list[str]:
+        """The NaN / inf flag columns of `scan(table, whole=True)` (see `nonfinite`)."""
+        return list(self.nonfinite.get(table, {}))
 
     def has_column(self, table: str, column: str) -> bool:
         return column in self.columns(table)
@@ -289,6 +303,10 @@ class _Prepared:
     typed_date: tuple[str, pl.Expr] | None = None
     text_file: bool = False  # CSV: every row is parsed by the probe (ragged lines)
     whole: pl.LazyFrame | None = None  # the frame for passes over every row (Dataset.scan)
+    # the whole frame's `__nonfinite_<canon>` flags -> (canonical, source) column:
+    # NaN / inf in the float columns the facts pass reads are counted by that pass
+    # (schema.COUNTED_BY_FACTS), not by a scan of the probe's own
+    counted: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _normalise(
@@ -297,13 +315,14 @@ def _normalise(
     mapping: TableMapping | None,
     where: Path,
     strip_ids: bool = True,
-    check_unread: bool = False,
+    probe_all: bool = False,
 ) -> _Prepared:
     schema = raw.collect_schema()
     names = _source_names(table, mapping)
     values = mapping.values if mapping is not None else {}
     exprs: list[pl.Expr] = []
     probes: list[tuple[str, str, pl.Expr, pl.Expr]] = []
+    counted: dict[str, tuple[str, str, pl.Expr]] = {}  # see _Prepared.counted
     used: set[str] = set()
     typed_date: tuple[str, pl.Expr] | None = None
     for canon, col in SCHEMA[table].items():
@@ -359,7 +378,9 @@ def _normalise(
             # NaN / inf are excluded (null) and reported, never summed (integers,
             # decimals and booleans have neither: no scan for them).
             bad_num = converted.is_nan() | converted.is_infinite()
-            if check_unread or (table, canon) not in UNREAD_COLUMNS:
+            if dtype.is_float() and not probe_all and (table, canon) in COUNTED_BY_FACTS:
+                counted[f"__nonfinite_{canon}"] = (canon, src, bad_num)
+            elif probe_all or (table, canon) not in UNREAD_COLUMNS:
                 probes.append((canon, src, bad_num.sum(), converted.filter(bad_num).first()))
             converted = pl.when(bad_num).then(None).otherwise(converted)
         exprs.append(converted.alias(canon))
@@ -389,15 +410,17 @@ def _normalise(
             elif src not in renamed_from.values():
                 exprs.append(pl.col(src))
     frame = raw.select(exprs)
+    whole = raw.select(*exprs, *(bad.alias(name) for name, (_, _, bad) in counted.items()))
     if "customer_id" in SCHEMA[table] and strip_ids:
         # CSV cells carry stray spaces; typed Parquet ids are left as they are so a
         # filter on one id still reaches the Parquet statistics (account detail)
-        frame = frame.with_columns(pl.col("customer_id").str.strip_chars())
-    whole = frame
+        strip = pl.col("customer_id").str.strip_chars()
+        frame, whole = frame.with_columns(strip), whole.with_columns(strip)
     if table == "monthly":
-        whole = frame.with_columns(_month_start(raw, typed_date))
+        whole = whole.with_columns(_month_start(raw, typed_date))
         frame = frame.with_columns(pl.col("month").dt.month_start())
-    return _Prepared(raw, frame, probes, typed_date, text_file=strip_ids, whole=whole)
+    counts = {name: (canon, src) for name, (canon, src, _) in counted.items()}
+    return _Prepared(raw, frame, probes, typed_date, strip_ids, whole, counts)
 
 
 _LOOKUP_DAYS = 200_000  # ~550 years of days: a table of 0.8 MB
@@ -540,6 +563,7 @@ def _kind_word(kind: str) -> str:
 class LoadedTable:
     frame: pl.LazyFrame
     whole: pl.LazyFrame
+    counted: dict[str, tuple[str, str]]
     raw: pl.LazyFrame
     files: list[Path]
     where: Path
@@ -605,12 +629,12 @@ def load_table(
     config: Config,
     table: str,
     cache_dir: Path | None = None,
-    check_unread: bool = False,
+    probe_all: bool = False,
     latest: bool = True,
 ) -> LoadedTable | None:
     """Find, scan, type-check and probe one table; None when the dataset lacks it.
     With `cache_dir`, an unchanged table's probe is read from there (not with
-    `check_unread`, which also probes the columns nothing reads, for validate).
+    `probe_all`, which also probes the columns nothing reads, for validate).
     Without `latest` (as_of is given) the latest date is not looked for: None."""
     mapping = config.tables.get(table)
     files = _find_sources(root, table, mapping)
@@ -619,8 +643,8 @@ def load_table(
     fmt = _file_format(files, mapping)
     raw = _scan_raw(table, files, fmt, mapping)
     where = files[0] if len(files) == 1 else files[0].parent
-    prepared = _normalise(table, raw, mapping, where, fmt != "parquet", check_unread)
-    use_cache = cache_dir is not None and not check_unread
+    prepared = _normalise(table, raw, mapping, where, fmt != "parquet", probe_all)
+    use_cache = cache_dir is not None and not probe_all
     cache = without_latest = None
     if use_cache:
         # a probe with the latest date serves a run that does not need it, too (and
@@ -645,7 +669,17 @@ def load_table(
             "or remove the file so the table counts as absent"
         )
     return LoadedTable(
-        prepared.frame, prepared.whole, raw, files, where, rows, max_date, notes, table, ordered
+        prepared.frame,
+        prepared.whole,
+        prepared.counted,
+        raw,
+        files,
+        where,
+        rows,
+        max_date,
+        notes,
+        table,
+        ordered,
     )
 
 
@@ -720,6 +754,7 @@ def open_dataset(
 
     tables: dict[str, pl.LazyFrame] = {}
     whole: dict[str, pl.LazyFrame] = {}
+    nonfinite: dict[str, dict[str, tuple[str, str]]] = {}
     sources: dict[str, list[Path]] = {}
     row_counts: dict[str, int] = {}
     max_dates: dict[str, date | None] = {}
@@ -742,6 +777,8 @@ def open_dataset(
         table = loaded.table
         tables[table] = loaded.frame
         whole[table] = loaded.whole
+        if loaded.counted:
+            nonfinite[table] = loaded.counted
         sources[table] = loaded.files
         row_counts[table] = loaded.rows
         max_dates[table] = loaded.max_date
@@ -791,4 +828,5 @@ def open_dataset(
         notes=notes,
         monthly_ordered=monthly_ordered,
         whole=whole,
+        nonfinite=nonfinite,
     )

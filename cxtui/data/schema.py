@@ -88,6 +88,21 @@ MONTHLY_METRICS = frozenset(
 # note about values nothing uses); `cxtui validate` still does.
 UNREAD_COLUMNS = frozenset({("events", "value")})
 
+# Float columns the facts pass reads row by row: opening a Parquet dataset leaves
+# their NaN / inf count to that pass instead of scanning them once more (orders'
+# amount: 0.15 s on M); `cxtui validate` scans them itself.
+COUNTED_BY_FACTS = frozenset(
+    {
+        ("orders", "amount"),
+        ("monthly", "mrr"),
+        ("monthly", "logins"),
+        ("monthly", "features_used"),
+        ("monthly", "support_tickets"),
+        ("monthly", "nps"),
+        ("feedback", "score"),
+    }
+)
+
 # The date column of each table that "nothing dated after as_of" applies to.
 DATE_COLUMN = {
     "orders": "order_date",

@@ -36,7 +36,7 @@ def _load_all(
     loaded: dict[str, LoadedTable] = {}
     for table in SCHEMA:
         try:
-            t = load_table(root, config, table, check_unread=True)
+            t = load_table(root, config, table, probe_all=True)
         except CxError as exc:
             findings.append(
                 Finding("error", table, exc.column, "schema", None, str(exc))

@@ -53,11 +53,21 @@ def _null(dtype: pl.DataType = pl.Float64) -> pl.Expr:
 # ---------------------------------------------------------------- per-table aggregates
 
 
-def _orders_agg(ds: Dataset) -> pl.LazyFrame:
+def _counts(ds: Dataset, table: str, count_nonfinite: bool) -> list[str]:
+    """The NaN / inf flag columns this pass counts (Dataset.nonfinite), if asked."""
+    return ds.nonfinite_columns(table) if count_nonfinite else []
+
+
+def _counted(names: list[str]) -> list[pl.Expr]:
+    return [pl.col(name).sum().alias(name) for name in names]
+
+
+def _orders_agg(ds: Dataset, count_nonfinite: bool = False) -> pl.LazyFrame:
     d365 = shift_days(ds.as_of, -365)
     in_12m = pl.col("order_date") > d365
+    counted = _counts(ds, "orders", count_nonfinite)
     return (
-        ds.scan("orders")
+        ds.scan("orders", whole=bool(counted))
         .group_by("customer_id")
         .agg(
             pl.col("order_date").min().alias("first_order_date"),
@@ -67,6 +77,7 @@ def _orders_agg(ds: Dataset) -> pl.LazyFrame:
             pl.col("amount").filter(in_12m).sum().alias("revenue_12m"),
             (in_12m & (pl.col("amount") > 0)).sum().alias("orders_12m"),
             in_12m.sum().alias("order_rows_12m"),
+            *_counted(counted),
         )
     )
 
@@ -79,7 +90,7 @@ _MONTHLY_SIGNALS = {  # facts prefix -> monthly column
 }
 
 
-def _monthly_agg(ds: Dataset) -> pl.LazyFrame:
+def _monthly_agg(ds: Dataset, count_nonfinite: bool = False) -> pl.LazyFrame:
     m0 = month_start(ds.as_of)
     r_start = add_months(m0, -2)
     p_start = add_months(m0, -5)
@@ -87,6 +98,7 @@ def _monthly_agg(ds: Dataset) -> pl.LazyFrame:
     # Level 1: one row per customer-month; a month's mrr is the sum of its rows (§6),
     # and block means stay exact means over rows by carrying sums and counts.
     signals = [(prefix, col) for prefix, col in _MONTHLY_SIGNALS.items() if col in cols]
+    counted = _counts(ds, "monthly", count_nonfinite)
     if ds.monthly_ordered:  # strictly ordered by (customer_id, month): see open_dataset
         # the group-by would change nothing: the same columns, row by row (the
         # group-by on (String id, month) is the slowest step of a cold build)
@@ -102,6 +114,7 @@ def _monthly_agg(ds: Dataset) -> pl.LazyFrame:
                     pl.col(col).is_not_null().cast(pl.UInt32).alias(f"{prefix}_n"),
                 )
             ),
+            *counted,
         )
     else:
         per_month = (
@@ -117,6 +130,7 @@ def _monthly_agg(ds: Dataset) -> pl.LazyFrame:
                         pl.col(col).count().alias(f"{prefix}_n"),
                     )
                 ),
+                *_counted(counted),
             )
         )
     in_r = pl.col("month") >= r_start
@@ -177,15 +191,16 @@ def _monthly_agg(ds: Dataset) -> pl.LazyFrame:
             .otherwise(None)
             .alias("latest_account_nps")
         )
-    return per_month.group_by("customer_id").agg(aggs)
+    return per_month.group_by("customer_id").agg(*aggs, *_counted(counted))
 
 
-def _events_agg(ds: Dataset) -> pl.LazyFrame:
+def _events_agg(ds: Dataset, count_nonfinite: bool = False) -> pl.LazyFrame:
     d90 = shift_days(ds.as_of, -90)
     in_90 = pl.col("ts") > d90
     payment = pl.col("event_type").is_in(list(ds.config.payment_event_types))
+    counted = _counts(ds, "events", count_nonfinite)
     return (
-        ds.scan("events")
+        ds.scan("events", whole=bool(counted))
         .group_by("customer_id")
         .agg(
             pl.col("ts").min().alias("first_event_date"),
@@ -193,21 +208,24 @@ def _events_agg(ds: Dataset) -> pl.LazyFrame:
             pl.len().alias("events_lifetime"),
             in_90.sum().alias("events_90d"),
             (in_90 & payment).sum().alias("payment_events_90d"),
+            *_counted(counted),
         )
     )
 
 
-def _feedback_agg(ds: Dataset) -> pl.LazyFrame:
+def _feedback_agg(ds: Dataset, count_nonfinite: bool = False) -> pl.LazyFrame:
     d90 = shift_days(ds.as_of, -90)
+    counted = _counts(ds, "feedback", count_nonfinite)
     scored = pl.col("score").is_not_null()
     in_90 = (pl.col("date") > d90) & scored
     # columns prepared row by row, then plain aggregates (a per-group filter on
     # `date == latest` was most of this table's time)
-    rows = ds.scan("feedback").select(
+    rows = ds.scan("feedback", whole=bool(counted)).select(
         "customer_id",
         in_90.alias("_in_90"),
         pl.when(in_90).then(pl.col("date")).alias("_date_90"),
         pl.when(in_90).then(pl.col("score")).alias("_score_90"),
+        *counted,
     )
     return rows.group_by("customer_id").agg(
         pl.len().alias("feedback_responses"),
@@ -219,6 +237,7 @@ def _feedback_agg(ds: Dataset) -> pl.LazyFrame:
         .sort_by(["_date_90", "_score_90"], nulls_last=False)
         .last()
         .alias("latest_score_90d"),
+        *_counted(counted),
     )
 
 
@@ -483,11 +502,14 @@ _AGGREGATES = {
 Aggregates = dict[str, pl.LazyFrame]
 
 
-def table_aggregates(ds: Dataset) -> Aggregates:
+def table_aggregates(ds: Dataset, count_nonfinite: bool = False) -> Aggregates:
     """One row per id for each large table the dataset has: the one pass over it
     that the facts (and `other_ids`) are built from. The engine collects them
-    first, together, and assembles the facts from the results."""
-    return {table: agg(ds) for table, agg in _AGGREGATES.items() if ds.has(table)}
+    first, together, and assembles the facts from the results. With
+    `count_nonfinite`, each row also counts the id's NaN / inf values in the
+    columns named by `ds.nonfinite` (columns of those names; the engine sums
+    and drops them)."""
+    return {t: agg(ds, count_nonfinite) for t, agg in _AGGREGATES.items() if ds.has(t)}
 
 
 def customer_facts(
