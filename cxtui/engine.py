@@ -24,7 +24,6 @@ from cxtui.atomic import write_atomic
 from cxtui.data.load import Dataset, open_dataset
 from cxtui.errors import CxError
 from cxtui.metrics.facts import (
-    OTHER_ID_TABLES,
     customer_facts,
     facts_from_joined,
     other_id_sums,
@@ -243,7 +242,6 @@ def _joined_by_hash(
     not_customers = {
         table: _with_id_hash(agg).join(keys, on=_ID_HASH, how="anti").drop(_ID_HASH)
         for table, agg in aggregates.items()
-        if table in OTHER_ID_TABLES
     }
     return joined, not_customers
 

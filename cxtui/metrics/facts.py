@@ -92,10 +92,12 @@ _MONTHLY_SIGNALS = {  # facts prefix -> monthly column
 
 def _monthly_agg(ds: Dataset, count_nonfinite: bool = False) -> pl.LazyFrame:
     m0 = month_start(ds.as_of)
+    r_start = add_months(m0, -2)
+    p_start = add_months(m0, -5)
     cols = ds.columns("monthly")
     # Level 1: one row per customer-month; a month's mrr is the sum of its rows (§6),
-    # and the month's account NPS the mean of its rows (carried as sum and count).
-    nps = [("nps", "nps")] if "nps" in cols else []
+    # and block means stay exact means over rows by carrying sums and counts.
+    signals = [(prefix, col) for prefix, col in _MONTHLY_SIGNALS.items() if col in cols]
     counted = _counts(ds, "monthly", count_nonfinite)
     if ds.monthly_ordered:  # strictly ordered by (customer_id, month): see open_dataset
         # the group-by would change nothing: the same columns, row by row (the
@@ -106,7 +108,7 @@ def _monthly_agg(ds: Dataset, count_nonfinite: bool = False) -> pl.LazyFrame:
             pl.col("mrr").fill_null(0.0).alias("mrr"),
             *(
                 expr
-                for prefix, col in nps
+                for prefix, col in signals
                 for expr in (
                     pl.col(col).fill_null(0.0).alias(f"{prefix}_sum"),
                     pl.col(col).is_not_null().cast(pl.UInt32).alias(f"{prefix}_n"),
@@ -122,7 +124,7 @@ def _monthly_agg(ds: Dataset, count_nonfinite: bool = False) -> pl.LazyFrame:
                 pl.col("mrr").sum().alias("mrr"),
                 *(
                     expr
-                    for prefix, col in nps
+                    for prefix, col in signals
                     for expr in (
                         pl.col(col).sum().alias(f"{prefix}_sum"),
                         pl.col(col).count().alias(f"{prefix}_n"),
@@ -131,9 +133,11 @@ def _monthly_agg(ds: Dataset, count_nonfinite: bool = False) -> pl.LazyFrame:
                 *_counted(counted),
             )
         )
+    in_r = pl.col("month") >= r_start
+    in_p = (pl.col("month") >= p_start) & (pl.col("month") < r_start)
     positive = pl.col("mrr") > 0
     # Level 2 aggregates plain sums/min/max of columns prepared row by row: a
-    # per-group `.filter()` for each aggregate costs more.
+    # per-group `.filter()` for each of ~20 aggregates costs far more.
     prepared = [
         pl.when(positive).then(pl.col("month")).alias("_pos_month"),
         pl.when(pl.col("month") == m0).then(pl.col("mrr")).otherwise(0.0).alias("_mrr_now"),
@@ -142,7 +146,16 @@ def _monthly_agg(ds: Dataset, count_nonfinite: bool = False) -> pl.LazyFrame:
         .otherwise(0.0)
         .alias("_mrr_12m_ago"),
     ]
-    if nps:
+    for prefix, _ in signals:
+        for block, cond in (("p", in_p), ("r", in_r)):
+            for part in ("sum", "n"):
+                prepared.append(
+                    pl.when(cond)
+                    .then(pl.col(f"{prefix}_{part}"))
+                    .otherwise(0)
+                    .alias(f"_{prefix}_{block}_{part}")
+                )
+    if "nps" in cols:
         prepared.append(pl.when(pl.col("nps_n") > 0).then(pl.col("month")).alias("_nps_month"))
     per_month = per_month.with_columns(prepared)
 
@@ -162,7 +175,16 @@ def _monthly_agg(ds: Dataset, count_nonfinite: bool = False) -> pl.LazyFrame:
         pl.col("_mrr_now").sum().alias("mrr"),
         pl.col("_mrr_12m_ago").sum().alias("mrr_12m_ago"),
     ]
-    if nps:
+    for prefix, _ in signals:
+        for block in ("p", "r"):
+            total = pl.col(f"_{prefix}_{block}_n").sum()
+            aggs.append(
+                pl.when(total > 0)
+                .then(pl.col(f"_{prefix}_{block}_sum").sum() / total)
+                .otherwise(None)
+                .alias(f"{prefix}_{block}")
+            )
+    if "nps" in cols:
         aggs.append(
             pl.when(pl.col("_nps_month").max().is_not_null())
             .then(at_latest("nps_sum", "_nps_month") / at_latest("nps_n", "_nps_month"))
@@ -170,33 +192,6 @@ def _monthly_agg(ds: Dataset, count_nonfinite: bool = False) -> pl.LazyFrame:
             .alias("latest_account_nps")
         )
     return per_month.group_by("customer_id").agg(*aggs, *_counted(counted))
-
-
-def _monthly_blocks_agg(ds: Dataset, count_nonfinite: bool = False) -> pl.LazyFrame | None:
-    """The risk signals' block means (SPEC §2: R = the 3 months ending with
-    month(as_of), P = the 3 before; means over the rows present, nulls ignored),
-    e.g. logins_p and logins_r. A pass of its own over the rows of those six
-    months: cheaper than carrying a sum and a count of every row through the
-    monthly aggregate (M: 0.16 s against 0.37 s). None without signal columns.
-    (`count_nonfinite` is unused: the monthly aggregate counts every row.)"""
-    cols = ds.columns("monthly")
-    signals = [(prefix, col) for prefix, col in _MONTHLY_SIGNALS.items() if col in cols]
-    if not signals:
-        return None
-    m0 = month_start(ds.as_of)
-    r_start = add_months(m0, -2)
-    p_start = add_months(m0, -5)
-    blocks = (("p", pl.col("month") < r_start), ("r", pl.col("month") >= r_start))
-    return (
-        ds.scan("monthly", whole=True)
-        .filter(pl.col("month") >= p_start)
-        .group_by("customer_id")
-        .agg(
-            pl.col(col).filter(in_block).mean().alias(f"{prefix}_{block}")
-            for prefix, col in signals
-            for block, in_block in blocks
-        )
-    )
 
 
 def _events_agg(ds: Dataset, count_nonfinite: bool = False) -> pl.LazyFrame:
@@ -497,32 +492,24 @@ def binned(expr: pl.Expr, edges: tuple[float, ...], labels: tuple[str, ...]) -> 
 # ---------------------------------------------------------------- the facts table
 
 
-# aggregate name -> (its table, the builder); monthly has two passes
 _AGGREGATES = {
-    "orders": ("orders", _orders_agg),
-    "monthly": ("monthly", _monthly_agg),
-    "monthly_blocks": ("monthly", _monthly_blocks_agg),
-    "events": ("events", _events_agg),
-    "feedback": ("feedback", _feedback_agg),
+    "orders": _orders_agg,
+    "monthly": _monthly_agg,
+    "events": _events_agg,
+    "feedback": _feedback_agg,
 }
 
 Aggregates = dict[str, pl.LazyFrame]
 
 
 def table_aggregates(ds: Dataset, count_nonfinite: bool = False) -> Aggregates:
-    """One row per id for each pass over a large table that the facts (and
-    `other_ids`) are built from (monthly has two: `_monthly_blocks_agg`), keyed
-    by table name. The engine collects them first, together, and assembles the
-    facts from the results. With
+    """One row per id for each large table the dataset has: the one pass over it
+    that the facts (and `other_ids`) are built from. The engine collects them
+    first, together, and assembles the facts from the results. With
     `count_nonfinite`, each row also counts the id's NaN / inf values in the
     columns named by `ds.nonfinite` (columns of those names; the engine sums
     and drops them)."""
-    built = {
-        name: build(ds, count_nonfinite)
-        for name, (table, build) in _AGGREGATES.items()
-        if ds.has(table)
-    }
-    return {name: lf for name, lf in built.items() if lf is not None}
+    return {t: agg(ds, count_nonfinite) for t, agg in _AGGREGATES.items() if ds.has(t)}
 
 
 def customer_facts(
@@ -625,8 +612,7 @@ def _with_signals(frame: pl.LazyFrame, cols: set[str]) -> pl.LazyFrame:
 
 
 OTHER_ID_SUMS = ("revenue_12m", "orders_12m", "mrr", "mrr_12m_ago")
-# the aggregates other_id_sums takes its sums from, and which
-OTHER_ID_TABLES = {"orders": ("revenue_12m", "orders_12m"), "monthly": ("mrr", "mrr_12m_ago")}
+OTHER_MRR = ("mrr", "mrr_12m_ago")
 
 
 def other_ids(
@@ -648,7 +634,7 @@ def other_id_sums(not_customers: Aggregates, ids: pl.LazyFrame) -> pl.LazyFrame:
     """`other_ids` from the aggregates' rows of ids that are not customers (`ids`
     gives the id column's type when there are none)."""
     parts = []
-    for table, columns in OTHER_ID_TABLES.items():
+    for table, columns in (("orders", ("revenue_12m", "orders_12m")), ("monthly", OTHER_MRR)):
         if table in not_customers:
             parts.append(not_customers[table].select("customer_id", *columns))
     if not parts:
