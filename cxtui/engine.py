@@ -106,17 +106,51 @@ def _read_cache(path: Path) -> pl.DataFrame | None:
 
 
 # The others file's key-value metadata carries the entry's data-quality notes
-# (NaN / inf counted by the facts pass, see _facts_and_others).
+# (NaN / inf counted by the facts pass, see _facts_and_others); the facts file's,
+# its column order and the columns left out as copies of the customers table.
 _NOTES_KEY = "cxtui.notes"
+_COLUMNS_KEY = "cxtui.columns"
+_COPIED_KEY = "cxtui.copied"
 
 CacheFile = tuple[Path, pl.DataFrame, "dict[str, str] | None"]
 
 
-def _read_notes(path: Path) -> list[str] | None:
+def _read_list(path: Path, key: str) -> list[str] | None:
     try:
-        return [str(n) for n in json.loads(pl.read_parquet_metadata(path)[_NOTES_KEY])]
+        return [str(n) for n in json.loads(pl.read_parquet_metadata(path)[key])]
     except Exception:  # missing, unreadable or from another version: not an entry
         return None
+
+
+def _read_facts(ds: Dataset, path: Path) -> pl.DataFrame | None:
+    """A cached facts file, with the columns it left out (verbatim copies of the
+    customers table, see `_copied_columns`) read again from the customers."""
+    stored = _read_cache(path)
+    if stored is None:
+        return None
+    copied = _read_list(path, _COPIED_KEY)  # none: the file holds every column
+    if not copied:
+        return stored
+    columns = _read_list(path, _COLUMNS_KEY)
+    if columns is None:
+        return None
+    customers = collect(ds.tables["customers"].select("customer_id", *copied))
+    if not customers["customer_id"].equals(stored["customer_id"]):
+        _warn(f"ignoring cache file {path} (it does not match the customers); rebuilding")
+        return None
+    restored = stored.hstack(_chunked_like(customers.drop("customer_id"), stored).get_columns())
+    return restored.select(columns)
+
+
+def _chunked_like(frame: pl.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
+    """`frame` cut into chunks of the lengths of `like`'s (one per cached row
+    group): columns side by side with unequal chunks are copied whole to align
+    them by the next select (0.1-0.2 s on M), equal ones are not."""
+    parts, start = [], 0
+    for chunk in like.get_columns()[0].get_chunks():
+        parts.append(frame.slice(start, len(chunk)).rechunk())
+        start += len(chunk)
+    return pl.concat(parts, rechunk=False) if parts else frame
 
 
 def _write_cache(files: list[CacheFile]) -> None:
@@ -246,13 +280,33 @@ def _joined_by_hash(
     return joined, not_customers
 
 
-def _facts_and_others(ds: Dataset) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+def _copied_columns(ds: Dataset, facts: pl.DataFrame, customers: pl.DataFrame) -> list[str]:
+    """The facts columns that are the customers table's own columns, row for row
+    (name, segment, … of an export sorted by id): the cache leaves them out and
+    reads them from the customers again (M: 0.35 s less CPU per cache write for
+    0.07 s more per warm start). None when the customers are derived or the
+    facts were put in id order; a column the facts redefine differs, and stays."""
+    if ds.customers_derived or not facts["customer_id"].equals(customers["customer_id"]):
+        return []
+    return [
+        c
+        for c in customers.columns
+        if c != "customer_id"
+        and c in facts.columns
+        and facts[c].dtype == customers[c].dtype
+        and facts[c].equals(customers[c])
+    ]
+
+
+def _facts_and_others(
+    ds: Dataset,
+) -> tuple[pl.DataFrame, pl.DataFrame, list[str], list[str]]:
     """Two steps: the streaming engine makes its one pass over each large table
     (the per-id aggregates and the customers, all at once); the joins and the
     per-customer columns then run on those frames in memory, where the
     in-memory engine is ~1.5× faster than streaming them (M: 1.6 s vs 2.5 s).
     The pass also counts the NaN / inf values it leaves out (Dataset.nonfinite):
-    their notes are the third item."""
+    their notes are the third item; the fourth, `_copied_columns`."""
     aggregates = table_aggregates(ds, count_nonfinite=True)
     *done, customers = collect_all([*aggregates.values(), ds.tables["customers"]])
     collected: dict[str, pl.DataFrame] = {}
@@ -279,7 +333,8 @@ def _facts_and_others(ds: Dataset) -> tuple[pl.DataFrame, pl.DataFrame, list[str
         in_memory = {table: df.lazy() for table, df in collected.items()}
         facts = collect(customer_facts(ds, in_memory, customers.lazy()), engine="in-memory")
         others = collect(other_ids(ds, in_memory, customers.lazy()), engine="in-memory")
-    return _sorted_by_id(facts), others, notes
+    facts = _sorted_by_id(facts)
+    return facts, others, notes, _copied_columns(ds, facts, customers)
 
 
 def _add_notes(ds: Dataset, notes: list[str]) -> None:
@@ -300,18 +355,22 @@ def build_facts(
         folder = cache_dir or default_cache_dir()
         facts_path = folder / f"facts-{key}.parquet"
         others_path = folder / f"others-{key}.parquet"
-        cached = _read_cache(facts_path)
+        cached = _read_facts(ds, facts_path)
         others = _read_cache(others_path) if cached is not None else None
-        notes = _read_notes(others_path) if others is not None else None
+        notes = _read_list(others_path, _NOTES_KEY) if others is not None else None
         if cached is not None and others is not None and notes is not None:
             _add_notes(ds, notes)
             return cached, others, True
-    facts, others, notes = _facts_and_others(ds)
+    facts, others, notes, copied = _facts_and_others(ds)
     _add_notes(ds, notes)
     if facts_path is not None and others_path is not None:
         # others first: a facts file without its others is not an entry
-        meta = {_NOTES_KEY: json.dumps(notes)}
-        files: list[CacheFile] = [(others_path, others, meta), (facts_path, facts, None)]
+        notes_meta = {_NOTES_KEY: json.dumps(notes)}
+        facts_meta = {_COLUMNS_KEY: json.dumps(facts.columns), _COPIED_KEY: json.dumps(copied)}
+        files: list[CacheFile] = [
+            (others_path, others, notes_meta),
+            (facts_path, facts.drop(copied), facts_meta),
+        ]
         (_write_cache_soon if background else _write_cache)(files)
     return facts, others, False
 

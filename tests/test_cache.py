@@ -698,7 +698,11 @@ def test_concurrent_processes_share_one_cache_safely(tmp_path: Path) -> None:
     [facts_file] = facts_files(cache_dir)
     assert len(probe_files(cache_dir)) == 2
     fresh = fresh_facts(root)
-    assert_frame_equal(pl.read_parquet(facts_file), fresh)
+    # the file leaves out the customers' own columns (ids in order: read back from
+    # customers.parquet), and names them in its metadata
+    copied = json.loads(pl.read_parquet_metadata(facts_file)["cxtui.copied"])
+    assert copied == ["name", "region", "signup_date"]
+    assert_frame_equal(pl.read_parquet(facts_file), fresh.drop(copied))
 
     warm = open_analysis(root, cache_dir=cache_dir)
     assert warm.from_cache is True
@@ -742,3 +746,35 @@ def test_probe_without_latest_dates_never_answers_for_as_of(
     again = open_dataset(shop, as_of=date(2025, 4, 1), cache_dir=cache)
     assert again.max_dates["orders"] == date(2025, 5, 30)
     assert len(probe_files(cache)) == 4
+
+
+@pytest.mark.parametrize("ids", [["a", "b", "c"], ["c", "a", "b"]])
+def test_cache_entry_leaves_out_the_customers_own_columns(tmp_path: Path, ids: list[str]) -> None:
+    """Customers in id order: their own columns are read back from the customers
+    file on a warm start; in another order (the facts are then sorted by id), or
+    a column the facts redefine (churn_reason, masked for active customers), the
+    entry keeps them (a copy is a column equal row for row when the entry is
+    written). Either way a warm start gives the same facts."""
+    root = tmp_path / "shop"
+    root.mkdir()
+    pl.DataFrame(
+        {
+            "customer_id": ids,
+            "name": [f"Name {i}" for i in ids],
+            "signup_date": [date(2024, 1, 1)] * 3,
+            "churn_date": [None, date(2025, 5, 1), None],
+            "churn_reason": ["stale", "Price", None],
+        }
+    ).write_parquet(root / "customers.parquet")
+    write_orders(root / "orders.parquet", ORDERS)
+    cache = tmp_path / "cache"
+    cold = open_analysis(root, cache_dir=cache)
+    [facts_file] = facts_files(cache)
+    copied = json.loads(pl.read_parquet_metadata(facts_file)["cxtui.copied"])
+    # churn_date too: every one is before as_of, so the facts' column is the same
+    assert copied == (["name", "signup_date", "churn_date"] if ids == sorted(ids) else [])
+    assert "churn_reason" in pl.read_parquet_schema(facts_file)
+    warm = open_analysis(root, cache_dir=cache)
+    assert warm.from_cache is True
+    assert_frame_equal(warm.facts, cold.facts)
+    assert warm.facts.columns == cold.facts.columns
