@@ -738,7 +738,23 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(130)
-    sys.exit(code if isinstance(code, int) else 0)
+    code = code if isinstance(code, int) else 0
+    if argv[0] != "tui" and code == 0 and not wants_help:
+        _exit_now()
+    sys.exit(code)
+
+
+def _exit_now() -> None:
+    """A printing command is done (its output written, the cache writes joined in
+    `handles_errors`): leave without the interpreter's teardown, which frees
+    every frame one by one (~0.07 s after a report on M) for memory the system
+    takes back anyway. The TUI and errors take the usual way out."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, OSError):
+        return  # let the usual exit deal with a closed pipe
+    os._exit(0)
 
 
 if __name__ == "__main__":
