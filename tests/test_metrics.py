@@ -1228,6 +1228,16 @@ def test_at_risk_min_score_limit_and_summary(at_risk_data: Path) -> None:
     assert out["summary"]["mrr_at_risk"] == approx(1399.0)  # 200 + 100 + 100 + 999
 
 
+def test_signal_text_rounds_halves_away_from_zero(tmp_path: Path) -> None:
+    """The signals text rounds like the score: NPS 10 -> -26.5 is a 36.5-point
+    drop, shown as 37 (taking halves to even would show 36); logins 200 -> 73
+    is -63.5%, shown as -64%. Found by the DuckDB implementation in bench/."""
+    monthly = six_months("a", nps=([10.0] * 3, [-26.5] * 3), logins=([200.0] * 3, [73.0] * 3))
+    root = write(tmp_path, customers=people(["a"]), monthly=monthly)
+    [row] = at("at-risk", root, "--min-score", "0")
+    assert row["signals"] == "logins −64%, NPS −37 pts"
+
+
 # ---------------------------------------------------------------- a past --as-of
 
 

@@ -368,9 +368,15 @@ def _risk_score() -> pl.Expr:
     return pl.when(pl.col("active")).then(score.cast(pl.Int64)).alias("risk_score")
 
 
+def _whole(expr: pl.Expr) -> pl.Expr:
+    """A whole number for the signal text, rounded half away from zero like the
+    score (polars' own `round` takes halves to even: −36.5 would show as −36)."""
+    return round_half_away(expr).cast(pl.Int64, strict=False)
+
+
 def _pct(expr: pl.Expr) -> pl.Expr:
     """A signed whole-number percentage as text with a real minus sign: −46%, +196%."""
-    v = (expr * 100).round(0).cast(pl.Int64, strict=False)
+    v = _whole(expr * 100)
     sign = pl.when(v < 0).then(pl.lit("−")).otherwise(pl.lit("+"))
     return pl.concat_str(sign, v.abs().cast(pl.String), pl.lit("%"))
 
@@ -393,7 +399,7 @@ def _signals_text(cols: set[str]) -> pl.Expr:
             pl.when(fired("ticket_spike")).then(pl.concat_str(pl.lit("tickets "), _pct(ratio)))
         )
     if {"nps_p", "nps_r"} <= cols:
-        delta = (pl.col("nps_r") - pl.col("nps_p")).round(0).cast(pl.Int64, strict=False)
+        delta = _whole(pl.col("nps_r") - pl.col("nps_p"))
         parts.append(
             pl.when(fired("nps_drop")).then(
                 pl.concat_str(pl.lit("NPS −"), delta.abs().cast(pl.String), pl.lit(" pts"))
@@ -419,7 +425,7 @@ def _signals_text(cols: set[str]) -> pl.Expr:
             pl.when(fired("detractor")).then(
                 pl.concat_str(
                     pl.lit("detractor (score "),
-                    pl.col("min_score_90d").round(0).cast(pl.Int64, strict=False).cast(pl.String),
+                    _whole(pl.col("min_score_90d")).cast(pl.String),
                     pl.lit(")"),
                 )
             )
