@@ -5,15 +5,25 @@
     python bench/bench.py --sizes M,L        # L = 10,000,000 customers: opt-in, slow, ~15 GB disk
 
 Each measurement is a separate process; wall time and peak RSS come from
-os.wait4 for that process alone. DuckDB runs the same aggregates (overview,
+os.wait4 for that process alone. DuckDB runs the issue's aggregates (overview,
 segments by revenue tier and region, top 10, churn reasons, at-risk list) as SQL
-over the same Parquet files in the same run. Needs `pip install -e '.[bench]'`.
+over the same Parquet files in the same run, twice over:
+
+- "panes" (bench/duckdb_panes.py): every column SPEC §2 gives those five panes,
+  the same numbers `cxtui report` prints; its results are compared with
+  cxtui's value by value (a second implementation, printed as a cross-check);
+- "subset" (DUCKDB_SCRIPT below, the earlier sessions' peer): a cheaper subset of
+  those columns (no lost mrr / revenue per churn reason, no signals text, no
+  NPS, tenure, growth or retention in the overview).
+
+Needs `pip install -e '.[bench]'`.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import shutil
@@ -130,11 +140,17 @@ print(len(results))
 """
 
 
-def measure(cmd: list[str], env: dict | None = None) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MiB, exit code) of one process."""
+def measure(
+    cmd: list[str], env: dict | None = None, stdout: Path | None = None
+) -> tuple[float, float, int]:
+    """(wall seconds, peak RSS MiB, exit code) of one process; its output goes to
+    `stdout` when given."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    out = stdout.open("wb") if stdout is not None else subprocess.DEVNULL
+    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(proc.pid, 0)
+    if stdout is not None:
+        out.close()
     wall = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
@@ -163,6 +179,33 @@ def ensure_dataset(size: str, root: Path) -> Path:
         )
         print(f"  generated in {t:.1f} s, peak {rss:,.0f} MiB")
     return out
+
+
+def cross_check(report: dict, duck: dict) -> tuple[int, list[str]]:
+    """Compare DuckDB's panes with cxtui's report, value by value (floats to 1e-9
+    relative): (values compared, the differences)."""
+    compared, diffs = 0, []
+
+    def same(a: object, b: object) -> bool:
+        if isinstance(a, int | float) and isinstance(b, int | float):
+            return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)
+        return a == b if a is None or b is None else str(a) == str(b)
+
+    def check(path: str, a: object, b: object) -> None:
+        nonlocal compared
+        compared += 1
+        if not same(a, b):
+            diffs.append(f"{path}: cxtui {a!r}, duckdb {b!r}")
+
+    for key, value in duck["overview"].items():
+        check(f"overview.{key}", report["overview"].get(key), value)
+    for section in [k for k in duck if k != "overview"]:
+        mine, theirs = report[section], duck[section]
+        check(f"{section} rows", len(mine), len(theirs))
+        for i, (a, b) in enumerate(zip(mine, theirs, strict=False)):
+            for key, value in b.items():
+                check(f"{section}[{i}].{key}", a.get(key), value)
+    return compared, diffs
 
 
 def tui_timings(data: Path, cache: Path) -> dict | None:
@@ -201,20 +244,36 @@ def main() -> None:
             ).stdout
         )["as_of"]
         print(f"\n## {size}: {data} (as_of {as_of})")
-        cold, duck = [], []
+        cold, duck, panes = [], [], []
+        outputs = Path(tempfile.mkdtemp(prefix="cxtui-bench-out-"))
+        panes_script = [sys.executable, str(REPO / "bench" / "duckdb_panes.py"), str(data), as_of]
         for _ in range(args.runs):
             cache = Path(tempfile.mkdtemp(prefix="cxtui-bench-cache-"))
             report = [*cxtui, "report", str(data), "--format", "json", "--as-of", as_of]
             report += ["--cache-dir", str(cache)]
-            cold.append(measure(report))  # an empty cache folder: everything built
+            # an empty cache folder: everything built
+            cold.append(measure(report, stdout=outputs / "cxtui.json"))
             warm = measure(report)  # the same command again: answered from the caches
+            panes.append(measure(panes_script, stdout=outputs / "duckdb.json"))
             duck.append(measure([sys.executable, "-c", DUCKDB_SCRIPT, str(data), as_of]))
-        best_cold = min(cold)
-        best_duck = min(duck)
-        print(f"cxtui report cold : {best_cold[0]:6.2f} s  peak {best_cold[1]:7,.0f} MiB")
-        print(f"cxtui report warm : {warm[0]:6.2f} s  peak {warm[1]:7,.0f} MiB")
-        print(f"duckdb same aggs  : {best_duck[0]:6.2f} s  peak {best_duck[1]:7,.0f} MiB")
-        print(f"ratio cold cxtui/duckdb: {best_cold[0] / best_duck[0]:.2f}×")
+        best_cold, best_duck, best_panes = min(cold), min(duck), min(panes)
+        print(f"cxtui report cold     : {best_cold[0]:6.2f} s  peak {best_cold[1]:7,.0f} MiB")
+        print(f"cxtui report warm     : {warm[0]:6.2f} s  peak {warm[1]:7,.0f} MiB")
+        print(f"duckdb, panes         : {best_panes[0]:6.2f} s  peak {best_panes[1]:7,.0f} MiB")
+        print(f"duckdb, subset        : {best_duck[0]:6.2f} s  peak {best_duck[1]:7,.0f} MiB")
+        print(f"ratio cold cxtui/duckdb panes : {best_cold[0] / best_panes[0]:.2f}×")
+        print(f"ratio cold cxtui/duckdb subset: {best_cold[0] / best_duck[0]:.2f}×")
+        try:
+            compared, diffs = cross_check(
+                json.loads((outputs / "cxtui.json").read_text()),
+                json.loads((outputs / "duckdb.json").read_text()),
+            )
+            print(f"cross-check cxtui vs duckdb panes: {compared} values, {len(diffs)} differ")
+            for diff in diffs[:10]:
+                print(f"  ! {diff}")
+        except (OSError, ValueError, KeyError) as exc:
+            print(f"  ! cross-check failed: {exc}")
+        shutil.rmtree(outputs, ignore_errors=True)
         tui = tui_timings(data, cache)
         if tui:
             for k, v in tui.items():
