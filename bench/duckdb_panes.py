@@ -46,27 +46,32 @@ def main(root: str, as_of: str) -> dict:
       count(*) FILTER (WHERE order_date > {a} - 365 AND amount > 0) orders_12m,
       count(*) FILTER (WHERE order_date > {a} - 365) rows_12m, min(order_date) first_order
     FROM {src("orders")} WHERE order_date <= {a} GROUP BY 1""")
+    # month sums (a month's mrr is the sum of its rows, SPEC §6) and NPS sums
     con.execute(f"""CREATE TEMP TABLE pm AS
     SELECT customer_id, date_trunc('month', month)::DATE m, coalesce(sum(mrr), 0) mrr,
-      sum(logins) lg_s, count(logins) lg_n, sum(support_tickets) tk_s,
-      count(support_tickets) tk_n, sum(nps) np_s, count(nps) np_n,
-      sum(features_used) ft_s, count(features_used) ft_n
+      sum(nps) np_s, count(nps) np_n
     FROM {src("monthly")} WHERE date_trunc('month', month)::DATE <= {m0} GROUP BY 1, 2""")
-    r_block = f"m >= {m0} - INTERVAL 2 MONTH"
-    p_block = f"m >= {m0} - INTERVAL 5 MONTH AND m < {m0} - INTERVAL 2 MONTH"
-
-    def mean(x: str, block: str) -> str:  # over the rows present, nulls ignored
-        return f"sum({x}_s) FILTER (WHERE {block}) / nullif(sum({x}_n) FILTER (WHERE {block}), 0)"
-
     con.execute(f"""CREATE TEMP TABLE mo AS
     SELECT customer_id, min(m) FILTER (WHERE mrr > 0) first_mrr,
       coalesce(sum(mrr) FILTER (WHERE m = {m0}), 0) mrr,
-      {mean("lg", r_block)} logins_r, {mean("lg", p_block)} logins_p,
-      {mean("tk", r_block)} tickets_r, {mean("tk", p_block)} tickets_p,
-      {mean("np", r_block)} nps_r, {mean("np", p_block)} nps_p,
-      {mean("ft", r_block)} feat_r, {mean("ft", p_block)} feat_p,
       arg_max(np_s / np_n, m) FILTER (WHERE np_n > 0) latest_nps
     FROM pm GROUP BY 1""")
+    # the risk blocks' means are over rows (not months): straight from the rows of
+    # the six months (faster than carrying sums and counts through pm: 0.27 s + a
+    # lighter pm against 0.65 s more on M)
+    month = "date_trunc('month', month)::DATE"
+    r_block = f"{month} >= {m0} - INTERVAL 2 MONTH"
+    p_block = f"{month} < {m0} - INTERVAL 2 MONTH"
+    con.execute(f"""CREATE TEMP TABLE bl AS
+    SELECT customer_id,
+      avg(logins) FILTER (WHERE {r_block}) logins_r, avg(logins) FILTER (WHERE {p_block}) logins_p,
+      avg(support_tickets) FILTER (WHERE {r_block}) tickets_r,
+      avg(support_tickets) FILTER (WHERE {p_block}) tickets_p,
+      avg(nps) FILTER (WHERE {r_block}) nps_r, avg(nps) FILTER (WHERE {p_block}) nps_p,
+      avg(features_used) FILTER (WHERE {r_block}) feat_r,
+      avg(features_used) FILTER (WHERE {p_block}) feat_p
+    FROM {src("monthly")}
+    WHERE {month} <= {m0} AND {month} >= {m0} - INTERVAL 5 MONTH GROUP BY 1""")
     con.execute(f"""CREATE TEMP TABLE ev AS
     SELECT customer_id, min(CAST(ts AS DATE)) first_event,
       count(*) FILTER (WHERE CAST(ts AS DATE) > {a} - 90
@@ -84,11 +89,12 @@ def main(root: str, as_of: str) -> dict:
       CASE WHEN c.churn_date <= {a} THEN c.churn_date END churn_date, c.churn_reason,
       coalesce(o.revenue_12m, 0) revenue_12m, coalesce(o.orders_12m, 0) orders_12m,
       coalesce(o.rows_12m, 0) rows_12m, coalesce(o.n_orders, 0) n_orders, o.last_order,
-      coalesce(mo.mrr, 0) mrr, mo.logins_r, mo.logins_p, mo.tickets_r, mo.tickets_p,
-      mo.nps_r, mo.nps_p, mo.feat_r, mo.feat_p, mo.latest_nps,
+      coalesce(mo.mrr, 0) mrr, bl.logins_r, bl.logins_p, bl.tickets_r, bl.tickets_p,
+      bl.nps_r, bl.nps_p, bl.feat_r, bl.feat_p, mo.latest_nps,
       coalesce(ev.payments, 0) payments, fb.min_score, fb.latest_score
     FROM {src("customers")} c LEFT JOIN o USING (customer_id) LEFT JOIN mo USING (customer_id)
-    LEFT JOIN ev USING (customer_id) LEFT JOIN fb USING (customer_id)""")
+    LEFT JOIN bl USING (customer_id) LEFT JOIN ev USING (customer_id)
+    LEFT JOIN fb USING (customer_id)""")
     con.execute(f"""CREATE TEMP TABLE f1 AS
     SELECT *, start_date <= {a} AND churn_date IS NULL active,
       CASE WHEN logins_p > 0 AND logins_r / logins_p - 1 <= -0.3 + {EPS}
