@@ -778,3 +778,19 @@ def test_cache_entry_leaves_out_the_customers_own_columns(tmp_path: Path, ids: l
     assert warm.from_cache is True
     assert_frame_equal(warm.facts, cold.facts)
     assert warm.facts.columns == cold.facts.columns
+
+
+def test_cache_entry_keeps_every_column_of_text_customers(tmp_path: Path) -> None:
+    """A warm start would parse a CSV customers file again: the entry keeps all."""
+    root = tmp_path / "shop"
+    root.mkdir()
+    (root / "customers.csv").write_text("customer_id,name\na,Acme\nb,Beta\nc,Gamma\n")
+    write_orders(root / "orders.parquet", ORDERS)
+    cache = tmp_path / "cache"
+    cold = open_analysis(root, cache_dir=cache)
+    [facts_file] = facts_files(cache)
+    assert json.loads(pl.read_parquet_metadata(facts_file)["cxtui.copied"]) == []
+    assert "name" in pl.read_parquet_schema(facts_file)
+    warm = open_analysis(root, cache_dir=cache)
+    assert warm.from_cache is True
+    assert_frame_equal(warm.facts, cold.facts)

@@ -55,6 +55,7 @@ class Dataset:
     # per table, the whole frame's NaN / inf flag columns -> (canonical, source) column:
     # counted by the facts pass, which adds the notes (engine.build_facts)
     nonfinite: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    formats: dict[str, str] = field(default_factory=dict)  # table -> "parquet" | "csv"
     # monthly rows strictly ordered by (customer_id, month), as exports sorted by
     # account usually are: then no customer has two rows in one month (facts use it)
     monthly_ordered: bool = False
@@ -572,6 +573,7 @@ class LoadedTable:
     notes: list[str]
     table: str = ""
     ordered: bool = False
+    file_format: str = "parquet"  # or "csv"
 
 
 def _probe_cache_path(
@@ -680,6 +682,7 @@ def load_table(
         notes,
         table,
         ordered,
+        fmt,
     )
 
 
@@ -755,6 +758,7 @@ def open_dataset(
     tables: dict[str, pl.LazyFrame] = {}
     whole: dict[str, pl.LazyFrame] = {}
     nonfinite: dict[str, dict[str, tuple[str, str]]] = {}
+    formats: dict[str, str] = {}
     sources: dict[str, list[Path]] = {}
     row_counts: dict[str, int] = {}
     max_dates: dict[str, date | None] = {}
@@ -777,6 +781,7 @@ def open_dataset(
         table = loaded.table
         tables[table] = loaded.frame
         whole[table] = loaded.whole
+        formats[table] = loaded.file_format
         if loaded.counted:
             nonfinite[table] = loaded.counted
         sources[table] = loaded.files
@@ -829,4 +834,5 @@ def open_dataset(
         monthly_ordered=monthly_ordered,
         whole=whole,
         nonfinite=nonfinite,
+        formats=formats,
     )
