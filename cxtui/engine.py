@@ -7,11 +7,13 @@ and caching choices live here only.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -111,6 +113,11 @@ def _read_cache(path: Path) -> pl.DataFrame | None:
 _NOTES_KEY = "cxtui.notes"
 _COLUMNS_KEY = "cxtui.columns"
 _COPIED_KEY = "cxtui.copied"
+_ROOT_KEY = "cxtui.root"  # the dataset folder, for pruning its old entries
+
+# Entries kept per dataset folder (as_of and config variants stay warm); every
+# change to the data makes a new entry, and the least recently used go.
+KEEP_ENTRIES = 4
 
 CacheFile = tuple[Path, pl.DataFrame, "dict[str, str] | None"]
 
@@ -153,9 +160,38 @@ def _chunked_like(frame: pl.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
     return pl.concat(parts, rechunk=False) if parts else frame
 
 
-def _write_cache(files: list[CacheFile]) -> None:
+def _touch(path: Path) -> None:
+    """Stamp a facts file as used now, to the nanosecond (the file system's own
+    stamps can tie within a few milliseconds)."""
+    now = time.time_ns()
+    with contextlib.suppress(OSError):
+        os.utime(path, ns=(now, now))
+
+
+def _prune(folder: Path, root: str) -> None:
+    """Delete the entries of the dataset folder `root` beyond the KEEP_ENTRIES
+    most recently used (a hit touches its facts file's mtime; reading a file
+    moves its access time, so that would not do). An entry another process is
+    reading stays readable on POSIX; one about to be read is rebuilt."""
+    entries = []
+    for path in folder.glob("facts-*.parquet"):
+        try:
+            if pl.read_parquet_metadata(path).get(_ROOT_KEY) == root:
+                entries.append((path.stat().st_mtime_ns, path))
+        except Exception:  # unreadable or being replaced: not ours to judge
+            continue
+    entries.sort(reverse=True)
+    for _, path in entries[KEEP_ENTRIES:]:
+        key = path.name.removeprefix("facts-").removesuffix(".parquet")
+        for old in (path, folder / f"others-{key}.parquet"):
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+
+def _write_cache(files: list[CacheFile], root: str | None = None) -> None:
     """Write one cache entry's files in order, each atomically; on the first
-    failure warn once and stop (an entry needs all its files)."""
+    failure warn once and stop (an entry needs all its files). Then, with the
+    entry's dataset folder `root`, prune that folder's old entries."""
     for path, df, metadata in files:
         try:
             write_atomic(
@@ -173,15 +209,18 @@ def _write_cache(files: list[CacheFile]) -> None:
             reason = getattr(exc, "strerror", None) or type(exc).__name__
             _warn_unwritable(path.parent, "facts", reason)
             return
+    if root is not None and files:
+        _touch(files[-1][0])
+        _prune(files[-1][0].parent, root)
 
 
 _writers: list[threading.Thread] = []
 
 
-def _write_cache_soon(files: list[CacheFile]) -> None:
+def _write_cache_soon(files: list[CacheFile], root: str | None = None) -> None:
     """Write the facts cache in a thread while the caller goes on to its panes
     (writing takes ~0.7 s on M). `finish_cache_writes` waits for it."""
-    writer = threading.Thread(target=_write_cache, args=(files,), name="cxtui-cache-write")
+    writer = threading.Thread(target=_write_cache, args=(files, root), name="cxtui-cache-write")
     writer.start()
     _writers.append(writer)
 
@@ -363,18 +402,24 @@ def build_facts(
         notes = _read_list(others_path, _NOTES_KEY) if others is not None else None
         if cached is not None and others is not None and notes is not None:
             _add_notes(ds, notes)
+            _touch(facts_path)  # recently used: pruned last (_prune)
             return cached, others, True
     facts, others, notes, copied = _facts_and_others(ds)
     _add_notes(ds, notes)
     if facts_path is not None and others_path is not None:
         # others first: a facts file without its others is not an entry
         notes_meta = {_NOTES_KEY: json.dumps(notes)}
-        facts_meta = {_COLUMNS_KEY: json.dumps(facts.columns), _COPIED_KEY: json.dumps(copied)}
+        root = str(ds.root.resolve())
+        facts_meta = {
+            _COLUMNS_KEY: json.dumps(facts.columns),
+            _COPIED_KEY: json.dumps(copied),
+            _ROOT_KEY: root,
+        }
         files: list[CacheFile] = [
             (others_path, others, notes_meta),
             (facts_path, facts.drop(copied), facts_meta),
         ]
-        (_write_cache_soon if background else _write_cache)(files)
+        (_write_cache_soon if background else _write_cache)(files, root)
     return facts, others, False
 
 

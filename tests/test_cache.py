@@ -138,7 +138,7 @@ def test_second_open_reads_the_cache_and_gives_equal_facts(shop: Path, cache: Pa
     assert cold.from_cache is False
     [facts_file] = facts_files(cache)
     assert len(probe_files(cache)) == 2  # customers and orders
-    stamp = facts_file.stat().st_mtime_ns
+    stamp = (facts_file.read_bytes(), facts_file.stat().st_ino)
 
     warm = open_analysis(shop, cache_dir=cache)
     assert warm.from_cache is True
@@ -148,7 +148,8 @@ def test_second_open_reads_the_cache_and_gives_equal_facts(shop: Path, cache: Pa
     assert warm.ds.row_counts == cold.ds.row_counts == {"customers": 3, "orders": 4}
     assert overview_object(warm) == overview_object(cold)
     assert facts_files(cache) == [facts_file]
-    assert facts_file.stat().st_mtime_ns == stamp  # a warm read does not rewrite the cache
+    # a warm read does not rewrite the cache (it touches the file: see engine._prune)
+    assert (facts_file.read_bytes(), facts_file.stat().st_ino) == stamp
     assert_only_cache_files(cache)
 
 
@@ -489,7 +490,6 @@ def test_no_cache_does_not_read_an_existing_entry(shop: Path, cache: Path) -> No
     [facts_file] = facts_files(cache)
     doctored = real.with_columns(pl.col("lifetime_revenue", "revenue_12m") * 1000)
     doctored.write_parquet(facts_file)
-    before = (facts_file.read_bytes(), facts_file.stat().st_mtime_ns)
 
     def top_revenue(*extra: str) -> float:
         result = cli(shop, cache, *extra, command="top")
@@ -497,6 +497,7 @@ def test_no_cache_does_not_read_an_existing_entry(shop: Path, cache: Path) -> No
         return json.loads(result.stdout)[0]["revenue_12m"]
 
     assert top_revenue() == pytest.approx(1_500_000.0)  # the entry is read when caching
+    before = (facts_file.read_bytes(), facts_file.stat().st_mtime_ns)  # (a hit touches it)
     assert top_revenue("--no-cache") == pytest.approx(1500.0)  # and not with --no-cache
     bypass = open_analysis(shop, cache_dir=cache, use_cache=False)
     assert bypass.from_cache is False
@@ -794,3 +795,30 @@ def test_cache_entry_keeps_every_column_of_text_customers(tmp_path: Path) -> Non
     warm = open_analysis(root, cache_dir=cache)
     assert warm.from_cache is True
     assert_frame_equal(warm.facts, cold.facts)
+
+
+def test_old_entries_of_a_dataset_are_pruned_least_recently_used_first(
+    shop: Path, cache: Path, tmp_path: Path
+) -> None:
+    """Every as_of (or data change) is an entry; a folder keeps KEEP_ENTRIES of
+    them, dropping the least recently used, and never another dataset's."""
+    other = make_shop(tmp_path / "other")
+    open_analysis(other, cache_dir=cache)
+    [other_entry] = facts_files(cache)
+    days = [date(2025, 5, d) for d in range(1, 8)]
+    for day in days[: cxtui.engine.KEEP_ENTRIES]:
+        open_analysis(shop, as_of=day, cache_dir=cache)
+    first = {p.name for p in facts_files(cache)} - {other_entry.name}
+    assert len(first) == cxtui.engine.KEEP_ENTRIES
+    # a hit on the oldest makes it the most recently used ...
+    assert open_analysis(shop, as_of=days[0], cache_dir=cache).from_cache is True
+    for day in days[cxtui.engine.KEEP_ENTRIES :]:
+        open_analysis(shop, as_of=day, cache_dir=cache)
+    kept = {p.name for p in facts_files(cache)}
+    assert other_entry.name in kept and len(kept) == cxtui.engine.KEEP_ENTRIES + 1
+    # ... so it is kept, and the next oldest went first
+    assert open_analysis(shop, as_of=days[0], cache_dir=cache).from_cache is True
+    assert open_analysis(shop, as_of=days[1], cache_dir=cache).from_cache is False
+    others = {p.name.replace("others-", "facts-") for p in cache.glob("others-*.parquet")}
+    assert others == {p.name for p in facts_files(cache)}
+    assert_only_cache_files(cache)
