@@ -23,7 +23,7 @@ import polars as pl
 
 from cxtui import __version__
 from cxtui.atomic import write_atomic
-from cxtui.data.load import Dataset, open_dataset
+from cxtui.data.load import Dataset, nonfinite_note, open_dataset
 from cxtui.errors import CxError
 from cxtui.metrics.facts import (
     customer_facts,
@@ -122,11 +122,20 @@ KEEP_ENTRIES = 4
 CacheFile = tuple[Path, pl.DataFrame, "dict[str, str] | None"]
 
 
-def _read_list(path: Path, key: str) -> list[str] | None:
+def _read_lists(path: Path, *keys: str) -> list[list[str] | None]:
+    """JSON lists kept in a cache file's metadata, one footer read for all of
+    them; None for one that is missing or unreadable (another version's)."""
     try:
-        return [str(n) for n in json.loads(pl.read_parquet_metadata(path)[key])]
-    except Exception:  # missing, unreadable or from another version: not an entry
-        return None
+        meta = pl.read_parquet_metadata(path)
+    except Exception:  # unreadable: not an entry
+        return [None for _ in keys]
+    out: list[list[str] | None] = []
+    for key in keys:
+        try:
+            out.append([str(n) for n in json.loads(meta[key])])
+        except (KeyError, TypeError, ValueError):
+            out.append(None)
+    return out
 
 
 def _read_facts(ds: Dataset, path: Path) -> pl.DataFrame | None:
@@ -135,10 +144,9 @@ def _read_facts(ds: Dataset, path: Path) -> pl.DataFrame | None:
     stored = _read_cache(path)
     if stored is None:
         return None
-    copied = _read_list(path, _COPIED_KEY)  # none: the file holds every column
-    if not copied:
+    copied, columns = _read_lists(path, _COPIED_KEY, _COLUMNS_KEY)
+    if not copied:  # none: the file holds every column
         return stored
-    columns = _read_list(path, _COLUMNS_KEY)
     if columns is None:
         return None
     customers = collect(ds.tables["customers"].select("customer_id", *copied))
@@ -357,12 +365,11 @@ def _facts_and_others(
         flags = ds.nonfinite_columns(table)
         if flags:
             totals = df.select(pl.col(flags).sum()).row(0, named=True)
-            for flag in flags:
-                if totals[flag]:
-                    src = ds.nonfinite[table][flag][1]
-                    notes.append(
-                        f"table {table}: {totals[flag]} non-finite value(s) in {src!r} are excluded"
-                    )
+            notes += [
+                nonfinite_note(table, totals[flag], ds.nonfinite[table][flag])
+                for flag in flags
+                if totals[flag]
+            ]
             df = df.drop(flags)
         collected[table] = df
     by_hash = _joined_by_hash(customers, collected)
@@ -399,7 +406,7 @@ def build_facts(
         others_path = folder / f"others-{key}.parquet"
         cached = _read_facts(ds, facts_path)
         others = _read_cache(others_path) if cached is not None else None
-        notes = _read_list(others_path, _NOTES_KEY) if others is not None else None
+        notes = _read_lists(others_path, _NOTES_KEY)[0] if others is not None else None
         if cached is not None and others is not None and notes is not None:
             _add_notes(ds, notes)
             _touch(facts_path)  # recently used: pruned last (_prune)

@@ -52,9 +52,9 @@ class Dataset:
     as_of_given: bool = False
     notes: list[str] = field(default_factory=list)
     whole: dict[str, pl.LazyFrame] = field(default_factory=dict)  # see scan(whole=True)
-    # per table, the whole frame's NaN / inf flag columns -> (canonical, source) column:
-    # counted by the facts pass, which adds the notes (engine.build_facts)
-    nonfinite: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    # per table, the whole frame's NaN / inf flag columns -> the source column they
+    # check: counted by the facts pass, which adds the notes (engine.build_facts)
+    nonfinite: dict[str, dict[str, str]] = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)  # table -> "parquet" | "csv"
     # monthly rows strictly ordered by (customer_id, month), as exports sorted by
     # account usually are: then no customer has two rows in one month (facts use it)
@@ -304,10 +304,10 @@ class _Prepared:
     typed_date: tuple[str, pl.Expr] | None = None
     text_file: bool = False  # CSV: every row is parsed by the probe (ragged lines)
     whole: pl.LazyFrame | None = None  # the frame for passes over every row (Dataset.scan)
-    # the whole frame's `__nonfinite_<canon>` flags -> (canonical, source) column:
+    # the whole frame's `__nonfinite_<canon>` flags -> the source column they check:
     # NaN / inf in the float columns the facts pass reads are counted by that pass
     # (schema.COUNTED_BY_FACTS), not by a scan of the probe's own
-    counted: dict[str, tuple[str, str]] = field(default_factory=dict)
+    counted: dict[str, str] = field(default_factory=dict)
 
 
 def _normalise(
@@ -323,7 +323,7 @@ def _normalise(
     values = mapping.values if mapping is not None else {}
     exprs: list[pl.Expr] = []
     probes: list[tuple[str, str, pl.Expr, pl.Expr]] = []
-    counted: dict[str, tuple[str, str, pl.Expr]] = {}  # see _Prepared.counted
+    counted: dict[str, tuple[str, pl.Expr]] = {}  # flag -> (source, flag expr)
     used: set[str] = set()
     typed_date: tuple[str, pl.Expr] | None = None
     for canon, col in SCHEMA[table].items():
@@ -380,7 +380,7 @@ def _normalise(
             # decimals and booleans have neither: no scan for them).
             bad_num = converted.is_nan() | converted.is_infinite()
             if dtype.is_float() and not probe_all and (table, canon) in COUNTED_BY_FACTS:
-                counted[f"__nonfinite_{canon}"] = (canon, src, bad_num)
+                counted[f"__nonfinite_{canon}"] = (src, bad_num)
             elif probe_all or (table, canon) not in UNREAD_COLUMNS:
                 probes.append((canon, src, bad_num.sum(), converted.filter(bad_num).first()))
             converted = pl.when(bad_num).then(None).otherwise(converted)
@@ -411,7 +411,7 @@ def _normalise(
             elif src not in renamed_from.values():
                 exprs.append(pl.col(src))
     frame = raw.select(exprs)
-    whole = raw.select(*exprs, *(bad.alias(name) for name, (_, _, bad) in counted.items()))
+    whole = raw.select(*exprs, *(bad.alias(name) for name, (_, bad) in counted.items()))
     if "customer_id" in SCHEMA[table] and strip_ids:
         # CSV cells carry stray spaces; typed Parquet ids are left as they are so a
         # filter on one id still reaches the Parquet statistics (account detail)
@@ -420,7 +420,7 @@ def _normalise(
     if table == "monthly":
         whole = whole.with_columns(_month_start(raw, typed_date))
         frame = frame.with_columns(pl.col("month").dt.month_start())
-    counts = {name: (canon, src) for name, (canon, src, _) in counted.items()}
+    counts = {name: src for name, (src, _) in counted.items()}
     return _Prepared(raw, frame, probes, typed_date, strip_ids, whole, counts)
 
 
@@ -472,6 +472,24 @@ def _ordered_check(table: str, frame: pl.LazyFrame) -> pl.LazyFrame | None:
 Probe = tuple[int, "date | None", list[str], bool]
 
 
+def nonfinite_note(table: str, count: int, src: str) -> str:
+    """The data-quality note for NaN / inf left out of a column (the probe's, and
+    the facts pass's for schema.COUNTED_BY_FACTS)."""
+    return f"table {table}: {count} non-finite value(s) in {src!r} are excluded"
+
+
+def _read_error(where: Path, table: str, exc: Exception) -> CxError:
+    """A table's data could not be read: one line with the likely fix."""
+    reason = _short(exc)
+    if "mismatch" in reason:  # files of one table folder with different types
+        fix = "export every file of the table with the same column types"
+    elif "more fields" in reason:  # a ragged CSV line
+        fix = "give every row as many fields as the header (quote text holding commas)"
+    else:
+        fix = "re-export the file (it may be truncated or corrupt)"
+    return CxError(f"{where}: table {table}: cannot read data ({reason}); fix: {fix}")
+
+
 def _latest_query(table: str, prepared: _Prepared) -> pl.LazyFrame | None:
     """One row: the table's latest date (None for a table without one)."""
     date_col = DATE_COLUMN.get(table)
@@ -491,10 +509,7 @@ def _latest_date(table: str, prepared: _Prepared, where: Path) -> date | None:
     try:
         return None if query is None else query.collect().item()
     except Exception as exc:
-        raise CxError(
-            f"{where}: table {table}: cannot read data ({_short(exc)}); "
-            "fix: re-export the file (it may be truncated or corrupt)"
-        ) from None
+        raise _read_error(where, table, exc) from None
 
 
 def _probe(table: str, prepared: _Prepared, where: Path, latest: bool = True) -> Probe:
@@ -518,14 +533,7 @@ def _probe(table: str, prepared: _Prepared, where: Path, latest: bool = True) ->
         max_date = rest.pop(0).item() if latest_q is not None else None
         ordered = ordered_q is not None and bool(rest.pop(0).item())
     except Exception as exc:
-        reason = _short(exc)
-        if "mismatch" in reason:  # files of one table folder with different types
-            fix = "export every file of the table with the same column types"
-        elif "more fields" in reason:  # a ragged CSV line
-            fix = "give every row as many fields as the header (quote text holding commas)"
-        else:
-            fix = "re-export the file (it may be truncated or corrupt)"
-        raise CxError(f"{where}: table {table}: cannot read data ({reason}); fix: {fix}") from None
+        raise _read_error(where, table, exc) from None
     notes: list[str] = []
     for i, (canon, src, _, _) in enumerate(prepared.probes):
         n_bad = stats[f"__bad{i}"][0]
@@ -533,7 +541,7 @@ def _probe(table: str, prepared: _Prepared, where: Path, latest: bool = True) ->
             example = stats[f"__ex{i}"][0]
             kind = SCHEMA[table][canon].kind
             if kind == "float" and example is not None and _is_nonfinite(example):
-                notes.append(f"table {table}: {n_bad} non-finite value(s) in {src!r} are excluded")
+                notes.append(nonfinite_note(table, n_bad, src))
                 continue
             raise CxError(
                 f"{where}: table {table}: column {src!r} ({canon}) has {n_bad} value(s) that are "
@@ -564,7 +572,7 @@ def _kind_word(kind: str) -> str:
 class LoadedTable:
     frame: pl.LazyFrame
     whole: pl.LazyFrame
-    counted: dict[str, tuple[str, str]]
+    counted: dict[str, str]
     raw: pl.LazyFrame
     files: list[Path]
     where: Path
@@ -757,7 +765,7 @@ def open_dataset(
 
     tables: dict[str, pl.LazyFrame] = {}
     whole: dict[str, pl.LazyFrame] = {}
-    nonfinite: dict[str, dict[str, tuple[str, str]]] = {}
+    nonfinite: dict[str, dict[str, str]] = {}
     formats: dict[str, str] = {}
     sources: dict[str, list[Path]] = {}
     row_counts: dict[str, int] = {}
