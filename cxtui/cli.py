@@ -24,10 +24,8 @@ if TYPE_CHECKING:
 
 HELP = """cxtui — explore customer analytics in the terminal.
 
-Run `cxtui [DATA]` to open the interactive explorer, or a command below to print
-a pane. DATA is a folder of Parquet (or CSV, via cxtui.toml) files; it defaults
-to $CXTUI_DATA, then the bundled demo dataset.
-"""
+Run `cxtui [DATA]` to open the interactive explorer, or a command below to print a view. DATA is a folder of Parquet (or CSV, via cxtui.toml) files; it defaults to $CXTUI_DATA, then the bundled demo dataset.
+"""  # noqa: E501  (one line per paragraph: the help reflows it to the terminal's width)
 
 app = typer.Typer(
     name="cxtui",
@@ -264,8 +262,11 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def _frame_records(frame) -> list[dict[str, Any]]:
-    return [jsonable(r) for r in frame.to_dicts()]
+def _emit_table(rt, format: Format, color: ColorMode) -> None:
+    if format is Format.json:
+        emit_json([jsonable(r) for r in rt.frame.to_dicts()])
+    else:
+        emit(rt, format, color)
 
 
 def emit_json(obj: Any) -> None:
@@ -282,36 +283,93 @@ def emit(rt, fmt: Format, color: ColorMode) -> None:
 
 # ---------------------------------------------------------------- printing commands
 
+# The options every printing command shares, declared once: a view names the
+# ones it takes (View.common); --no-cache and --cache-dir go with every one.
+COMMON_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "as_of": (AsOfOpt, None),
+    "format": (FormatOpt, Format.table),
+    "limit": (LimitOpt, None),
+    "where": (WhereOpt, None),
+    "config": (ConfigOpt, None),
+    "color": (ColorOpt, ColorMode.auto),
+    "no_cache": (NoCacheOpt, False),
+    "cache_dir": (CacheDirOpt, None),
+}
 
-@app.command()
-@handles_errors
-def overview(
-    data: DataArg = None,
-    as_of: AsOfOpt = None,
-    format: FormatOpt = Format.table,
-    where: WhereOpt = None,
-    config: ConfigOpt = None,
-    color: ColorOpt = ColorMode.auto,
-    no_cache: NoCacheOpt = False,
-    cache_dir: CacheDirOpt = None,
-) -> None:
-    """Overall statistics: customers, growth, churn, revenue, MRR, retention, NPS."""
+
+def _option_annotation(opt) -> Any:
+    """A view option as a Typer option: its flags, help, bounds and type."""
+    kwargs: dict[str, Any] = {"help": opt.help}
+    if opt.min is not None:
+        kwargs["min"] = opt.min
+    if opt.max is not None:
+        kwargs["max"] = opt.max
+    if opt.metavar:
+        kwargs["metavar"] = opt.metavar
+    if opt.choices:
+        kwargs["click_type"] = __import__("click").Choice(list(opt.choices), case_sensitive=False)
+    hint = opt.type if opt.type is bool or opt.default is not None else (opt.type | None)
+    return Annotated[hint, typer.Option(*opt.flags, **kwargs)]
+
+
+def _view_command(view) -> None:
+    """Register `cxtui VIEW DATA [options]`, its options generated from the view."""
+    import inspect
+
+    kw = inspect.Parameter.KEYWORD_ONLY
+    params = [
+        inspect.Parameter(
+            "data", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=DataArg
+        )
+    ]
+    params += [
+        inspect.Parameter(o.name, kw, default=o.default, annotation=_option_annotation(o))
+        for o in view.options
+    ]
+    for name, (annotation, default) in COMMON_OPTIONS.items():
+        if name in view.common or name in ("no_cache", "cache_dir"):
+            params.append(inspect.Parameter(name, kw, default=default, annotation=annotation))
+
+    def command(data: str | None = None, **kwargs: Any) -> None:
+        run_view(view, data, kwargs)
+
+    command.__name__ = view.id.replace("-", "_")
+    command.__doc__ = view.help
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    app.command(view.id)(handles_errors(command))
+
+
+def run_view(view, data: str | None, kwargs: dict[str, Any]) -> None:
+    """A view's command: open the analysis, run the query, print in the format asked."""
     from cxtui import views
+    from cxtui.errors import CxError
     from cxtui.render import render_object
 
-    analysis = load(data, as_of, where, config, no_cache, cache_dir)
-    obj = views.overview_object(analysis)
-    if format is Format.json:
-        emit_json(obj)
-        return
-    out = render_object(
-        obj,
-        views.KINDS,
-        format.value,
-        title=f"Overview — as of {analysis.ds.as_of}",
-        currency=analysis.ds.config.currency,
+    fmt: Format = kwargs.pop("format", Format.table)
+    color: ColorMode = kwargs.pop("color", ColorMode.auto)
+    limit = kwargs.pop("limit", None)
+    if fmt.value not in view.formats:
+        ok = ", ".join(sorted(view.formats))
+        raise CxError(f"{view.id} has no {fmt.value} form; fix: use --format {ok}")
+    analysis = load(
+        data,
+        kwargs.pop("as_of", None),
+        kwargs.pop("where", None),
+        kwargs.pop("config", None),
+        kwargs.pop("no_cache", False),
+        kwargs.pop("cache_dir", None),
     )
-    _print_any(out, color)
+    opts = {o.name: kwargs.get(o.name, o.default) for o in view.options}
+    out = view.run(analysis, opts).limited(limit)
+    if fmt is Format.json:
+        emit_json(out.json_value())
+        return
+    currency = analysis.ds.config.currency
+    if out.summary is not None:
+        _print_any(render_object(out.summary, views.KINDS, fmt.value, out.title, currency), color)
+    for rt in out.tables:
+        emit(rt, fmt, color)
 
 
 def _print_any(out: Any, color: ColorMode) -> None:
@@ -323,197 +381,16 @@ def _print_any(out: Any, color: ColorMode) -> None:
         make_console(color.value).print(out)
 
 
-def _split_dims(by: str) -> list[str]:
-    from cxtui.errors import CxError
+def _register_views() -> None:
+    """Every view's command, listed first in `cxtui --help` (in the panes' order),
+    then the commands that are not views."""
+    from cxtui.registry import all_views
 
-    dims = [d.strip() for d in by.split(",") if d.strip()]
-    if len(set(dims)) < len(dims):
-        raise CxError(f"--by {by!r}: a dimension is named twice; fix: give two different ones")
-    return dims
-
-
-@app.command()
-@handles_errors
-def segments(
-    data: DataArg = None,
-    by: Annotated[
-        str | None,
-        typer.Option(
-            "--by",
-            help="Dimension(s), comma-separated for a cross-tab: revenue_tier, lifecycle, "
-            "rfm_segment, engagement, risk_band, or any customer column "
-            "(default: revenue_tier, else segment, region or the first dimension the data has).",
-        ),
-    ] = None,
-    as_of: AsOfOpt = None,
-    format: FormatOpt = Format.table,
-    limit: LimitOpt = None,
-    where: WhereOpt = None,
-    config: ConfigOpt = None,
-    color: ColorOpt = ColorMode.auto,
-    no_cache: NoCacheOpt = False,
-    cache_dir: CacheDirOpt = None,
-) -> None:
-    """Customers grouped by one or two dimensions."""
-    from cxtui import views
-
-    analysis = load(data, as_of, where, config, no_cache, cache_dir)
-    if by is None:
-        dims = views.dimensions(analysis)
-        preferred = [d for d in ("revenue_tier", "segment", "region") if d in dims]
-        by = (preferred or dims or ["revenue_tier"])[0]
-    rt = views.segments_table(analysis, _split_dims(by), limit)
-    _emit_table(rt, format, color)
-
-
-def _emit_table(rt, format: Format, color: ColorMode) -> None:
-    if format is Format.json:
-        emit_json(_frame_records(rt.frame))
-    else:
-        emit(rt, format, color)
-
-
-@app.command()
-@handles_errors
-def top(
-    data: DataArg = None,
-    n: Annotated[int, typer.Option("-n", min=1, max=10**9, help="How many customers.")] = 10,
-    by: Annotated[
-        str | None,
-        typer.Option(
-            "--by",
-            help="revenue_12m | mrr | lifetime_revenue | annual_revenue "
-            "(default: revenue_12m with orders, else mrr, else annual_revenue).",
-        ),
-    ] = None,
-    as_of: AsOfOpt = None,
-    format: FormatOpt = Format.table,
-    limit: LimitOpt = None,
-    where: WhereOpt = None,
-    config: ConfigOpt = None,
-    color: ColorOpt = ColorMode.auto,
-    no_cache: NoCacheOpt = False,
-    cache_dir: CacheDirOpt = None,
-) -> None:
-    """The top customers by revenue or MRR."""
-    from cxtui import views
-
-    analysis = load(data, as_of, where, config, no_cache, cache_dir)
-    rt = views.top_table(analysis, by, min(n, limit) if limit else n)
-    _emit_table(rt, format, color)
-
-
-@app.command()
-@handles_errors
-def churn(
-    data: DataArg = None,
-    window: Annotated[
-        str, typer.Option("--window", help="Window ending at as_of: 30d, 90d, 12m, 2y…")
-    ] = "12m",
-    trend: Annotated[
-        bool, typer.Option("--trend", help="Print the monthly churn trend instead of reasons.")
-    ] = False,
-    as_of: AsOfOpt = None,
-    format: FormatOpt = Format.table,
-    limit: LimitOpt = None,
-    where: WhereOpt = None,
-    config: ConfigOpt = None,
-    color: ColorOpt = ColorMode.auto,
-    no_cache: NoCacheOpt = False,
-    cache_dir: CacheDirOpt = None,
-) -> None:
-    """Churned customers by reason with lost MRR and revenue (or --trend by month)."""
-    from cxtui import views
-    from cxtui.errors import CxError
-    from cxtui.metrics.periods import parse_window
-
-    try:
-        days = parse_window(window)
-    except ValueError as exc:
-        raise CxError(f"--window: {exc}") from None
-    analysis = load(data, as_of, where, config, no_cache, cache_dir)
-    rt = views.churn_trend_table(analysis) if trend else views.churn_table(analysis, days, window)
-    if limit:
-        rt.frame = rt.frame.head(limit)
-    _emit_table(rt, format, color)
-
-
-@app.command("at-risk")
-@handles_errors
-def at_risk(
-    data: DataArg = None,
-    n: Annotated[int, typer.Option("-n", min=1, max=10**9, help="How many accounts.")] = 20,
-    min_score: Annotated[
-        float, typer.Option("--min-score", min=0, max=100, help="Lowest risk score shown.")
-    ] = 25,
-    summary: Annotated[
-        bool, typer.Option("--summary", help="JSON: an object {rows, summary} with MRR at risk.")
-    ] = False,
-    as_of: AsOfOpt = None,
-    format: FormatOpt = Format.table,
-    limit: LimitOpt = None,
-    where: WhereOpt = None,
-    config: ConfigOpt = None,
-    color: ColorOpt = ColorMode.auto,
-    no_cache: NoCacheOpt = False,
-    cache_dir: CacheDirOpt = None,
-) -> None:
-    """Active accounts by risk score, with the signals behind each score."""
-    from cxtui import views
-
-    analysis = load(data, as_of, where, config, no_cache, cache_dir)
-    rt, totals = views.at_risk_table(analysis, min(n, limit) if limit else n, min_score)
-    if format is Format.json and summary:
-        emit_json({"rows": _frame_records(rt.frame), "summary": {**totals, "min_score": min_score}})
-        return
-    _emit_table(rt, format, color)
-
-
-@app.command()
-@handles_errors
-def retention(
-    data: DataArg = None,
-    by: Annotated[
-        str | None, typer.Option("--by", help="Also break retention down by this dimension.")
-    ] = None,
-    as_of: AsOfOpt = None,
-    format: FormatOpt = Format.table,
-    limit: LimitOpt = None,
-    where: WhereOpt = None,
-    config: ConfigOpt = None,
-    color: ColorOpt = ColorMode.auto,
-    no_cache: NoCacheOpt = False,
-    cache_dir: CacheDirOpt = None,
-) -> None:
-    """Net and gross revenue retention over the last 12 months (monthly MRR)."""
-    from cxtui import views
-    from cxtui.render import render_object
-
-    analysis = load(data, as_of, where, config, no_cache, cache_dir)
-    result = views.retention_result(analysis, by)
-    seg_frame = result.segments.frame if result.segments is not None else None
-    if seg_frame is not None and limit:
-        seg_frame = seg_frame.head(limit)
-        result.segments.frame = seg_frame
-    if format is Format.json:
-        emit_json(
-            {
-                **result.header,
-                "overall": result.overall,
-                "segments": _frame_records(seg_frame) if seg_frame is not None else [],
-            }
-        )
-        return
-    h = result.header
-    title = f"Retention {h['start_month']:%Y-%m} → {h['end_month']:%Y-%m} — as of {h['as_of']}"
-    _print_any(
-        render_object(
-            result.overall, views.KINDS, format.value, title, analysis.ds.config.currency
-        ),
-        color,
-    )
-    if result.segments is not None:
-        emit(result.segments, format, color)
+    others = list(app.registered_commands)
+    app.registered_commands.clear()
+    for view in all_views():
+        _view_command(view)
+    app.registered_commands.extend(others)
 
 
 @app.command()
@@ -704,18 +581,13 @@ def tui(
     )
 
 
+_register_views()
+
+# Every command's name: `cxtui DATA` with no command opens the TUI.
 COMMANDS = {
-    "overview",
-    "segments",
-    "top",
-    "churn",
-    "at-risk",
-    "retention",
-    "account",
-    "report",
-    "validate",
-    "demo",
-    "tui",
+    c.name or c.callback.__name__.replace("_", "-")
+    for c in app.registered_commands
+    if c.callback is not None
 }
 
 

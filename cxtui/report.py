@@ -9,27 +9,20 @@ import polars as pl
 
 from cxtui import views
 from cxtui.engine import Analysis
-from cxtui.metrics.account import recommended_actions, signal_rows
+from cxtui.registry import ReportPart, all_views
 from cxtui.render import (
     ResultTable,
-    format_value,
     render_object,
     safe_text,
     to_markdown,
     to_rich_table,
 )
 
-AT_RISK_MIN_SCORE = 25
-
 
 @dataclass
 class Report:
     analysis: Analysis
-    overview: dict[str, Any]
-    sections: list[tuple[str, ResultTable]]
-    retention: views.Retention | None
-    at_risk_summary: dict[str, Any]
-    actions: list[dict[str, Any]]
+    parts: list[ReportPart]  # every view's, in reading order
     quality: list[str] = field(default_factory=list)
 
 
@@ -58,68 +51,21 @@ def _quality_notes(analysis: Analysis) -> list[str]:
 
 
 def build_report(analysis: Analysis) -> Report:
-    """Every section's query at once: polars releases the GIL, so the sections
-    share the cores instead of waiting for each other (warm report on M)."""
+    """Every view's report jobs at once: polars releases the GIL, so the
+    sections share the cores instead of waiting for each other (warm report on M)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    cols = set(analysis.facts.columns)
-    by = None
-    if analysis.ds.has("monthly"):
-        by = (
-            "segment" if "segment" in cols else ("revenue_tier" if "revenue_tier" in cols else None)
-        )
+    jobs = [job for view in all_views() if view.report for job in view.report(analysis)]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        jobs: dict[str, Any] = {
-            "overview": pool.submit(views.overview_object, analysis),
-            "top": pool.submit(views.top_table, analysis, None, 10),
-            "churn": pool.submit(views.churn_table, analysis, 365, "12m"),
-            "trend": pool.submit(views.churn_trend_table, analysis),
-            "at_risk": pool.submit(views.at_risk_table, analysis, 20, AT_RISK_MIN_SCORE),
-        }
-        for dim in ("revenue_tier", "region"):
-            if dim in cols:
-                jobs[dim] = pool.submit(views.segments_table, analysis, [dim])
-        if analysis.ds.has("monthly"):
-            jobs["retention"] = pool.submit(views.retention_result, analysis, by)
-        done = {name: job.result() for name, job in jobs.items()}
-    sections: list[tuple[str, ResultTable]] = []
-    if "revenue_tier" in done:
-        sections.append(("Segments by revenue tier", done["revenue_tier"]))
-    if "region" in done:
-        sections.append(("Segments by region", done["region"]))
-    sections.append(("Top 10 customers", done["top"]))
-    sections.append(("Churn reasons (12 months)", done["churn"]))
-    if done["trend"].frame.height:
-        sections.append(("Churn trend", done["trend"]))
-    retention = done.get("retention")
-    if retention is not None and retention.segments is not None:
-        sections.append((f"Retention by {by}", retention.segments))
-    at_risk, summary = done["at_risk"]
-    sections.append(("At-risk accounts", at_risk))
-    weights = analysis.ds.config.risk_weights
-    top_ids = at_risk.frame["customer_id"].head(10).to_list()
-    actions = []
-    for row in analysis.facts.filter(pl.col("customer_id").is_in(top_ids)).to_dicts():
-        sig = signal_rows(row, weights)
-        actions.append(
-            {
-                "customer_id": row["customer_id"],
-                "name": row.get("name"),
-                "owner": row.get("owner"),
-                "risk_score": row["risk_score"],
-                "actions": recommended_actions(row, sig),
-            }
-        )
-    actions.sort(key=lambda a: top_ids.index(a["customer_id"]))
-    return Report(
-        analysis=analysis,
-        overview=done["overview"],
-        sections=sections,
-        retention=retention,
-        at_risk_summary=summary,
-        actions=actions,
-        quality=_quality_notes(analysis),
-    )
+        done = [part for parts in pool.map(lambda job: job(), jobs) for part in parts]
+    done.sort(key=lambda p: p.order)
+    return Report(analysis=analysis, parts=done, quality=_quality_notes(analysis))
+
+
+def _json_key(part: ReportPart) -> str:
+    if part.json_key:
+        return part.json_key
+    return part.heading.lower().split(" (")[0].replace(" ", "_").replace("-", "_")
 
 
 def _title(rep: Report) -> str:
@@ -128,14 +74,12 @@ def _title(rep: Report) -> str:
 
 
 def report_json(rep: Report) -> dict[str, Any]:
-    out: dict[str, Any] = {"as_of": rep.analysis.ds.as_of, "overview": rep.overview}
-    for heading, rt in rep.sections:
-        key = heading.lower().split(" (")[0].replace(" ", "_").replace("-", "_")
-        out[key] = rt.frame.to_dicts()
-    if rep.retention is not None:
-        out["retention"] = {**rep.retention.header, "overall": rep.retention.overall}
-    out["at_risk_summary"] = rep.at_risk_summary
-    out["recommended_actions"] = rep.actions
+    out: dict[str, Any] = {"as_of": rep.analysis.ds.as_of}
+    for part in sorted(rep.parts, key=lambda p: p.json_rank):
+        if part.table is not None:
+            out[_json_key(part)] = part.table.frame.to_dicts()
+        elif part.json_key:
+            out[part.json_key] = part.json_value
     out["data_quality"] = rep.quality
     return out
 
@@ -143,24 +87,26 @@ def report_json(rep: Report) -> dict[str, Any]:
 def report_markdown(rep: Report) -> str:
     cur = rep.analysis.ds.config.currency
     parts = [f"# {_title(rep)}\n"]
-    parts.append(render_object(rep.overview, views.KINDS, "markdown", "Overview", cur))
-    if rep.retention is not None:
-        parts.append(
-            render_object(
-                rep.retention.overall, views.KINDS, "markdown", "Retention (overall)", cur
+    for part in _text_parts(rep):
+        if part.summary is not None:
+            parts.append(render_object(part.summary, views.KINDS, "markdown", part.heading, cur))
+        elif part.table is not None:
+            rt = part.table
+            parts.append(
+                to_markdown(ResultTable(part.heading, rt.frame, rt.columns, rt.footer, cur))
             )
-        )
-    for heading, rt in rep.sections:
-        rt = ResultTable(heading, rt.frame, rt.columns, rt.footer, rt.currency)
-        parts.append(to_markdown(rt))
-    parts.append("### Recommended actions\n")
-    for a in rep.actions:
-        who = a["name"] or a["customer_id"]
-        for line in a["actions"]:
-            parts.append(f"- **{_md(who)}** (score {a['risk_score']}): {_md(line)}")
+        elif part.bullets is not None:
+            parts.append(f"### {part.heading}\n")
+            parts += [f"- **{_md(lead)}** {_md(rest)}" for lead, rest in part.bullets]
     parts.append("\n### Data quality\n")
     parts += [f"- {_md(n)}" for n in rep.quality]
     return "\n".join(p if p.endswith("\n") else p + "\n" for p in parts)
+
+
+def _text_parts(rep: Report) -> list[ReportPart]:
+    """The parts shown in text: blocks of measures first, then tables and lists."""
+    shown = [p for p in rep.parts if p.in_text]
+    return [p for p in shown if p.summary is not None] + [p for p in shown if p.summary is None]
 
 
 def _md(text: str) -> str:
@@ -175,26 +121,22 @@ def report_renderables(rep: Report, width: int) -> list[Any]:
 
     cur = rep.analysis.ds.config.currency
     out: list[Any] = [Rule(Text(_title(rep), style="bold"))]
-    out.append(render_object(rep.overview, views.KINDS, "table", "Overview", cur))
-    if rep.retention is not None:
-        out.append(render_object(rep.retention.overall, views.KINDS, "table", "Retention", cur))
-    for heading, rt in rep.sections:
-        out.append(Rule(Text(heading)))
-        out.append(to_rich_table(rt, width=width))
-    out.append(Rule(Text("Recommended actions")))
-    for a in rep.actions:
-        who = a["name"] or a["customer_id"]
-        for line in a["actions"]:
-            t = Text("• ")
-            t.append(safe_text(str(who)), style="bold")
-            t.append(f" ({a['risk_score']}): {safe_text(line)}")
-            out.append(t)
-    out.append(
-        Text(
-            f"MRR at risk (score ≥ {AT_RISK_MIN_SCORE}): "
-            + format_value(rep.at_risk_summary.get("mrr_at_risk"), "money", cur)
-        )
-    )
+    for part in _text_parts(rep):
+        heading = part.table_heading or part.heading
+        if part.summary is not None:
+            out.append(render_object(part.summary, views.KINDS, "table", heading, cur))
+        elif part.table is not None:
+            out.append(Rule(Text(heading)))
+            out.append(to_rich_table(part.table, width=width))
+        elif part.bullets is not None:
+            out.append(Rule(Text(heading)))
+            for lead, rest in part.bullets:
+                t = Text("• ")
+                t.append(safe_text(lead), style="bold")
+                t.append(f" {safe_text(rest)}")
+                out.append(t)
+            if part.after_bullets:
+                out.append(Text(safe_text(part.after_bullets)))
     out.append(Rule(Text("Data quality")))
     out += [Text(f"• {safe_text(n)}") for n in rep.quality]
     return out

@@ -20,7 +20,7 @@ from cxtui.data.load import Dataset
 from cxtui.engine import Analysis
 from cxtui.errors import CxError
 from cxtui.render import safe_text
-from cxtui.tui.commands import Invocation
+from cxtui.commands import Invocation
 from cxtui.tui.messages import AnalysisReady
 from cxtui.tui.screens.base import DataScreen, Derived, TopBar
 from cxtui.tui.screens.main import MainScreen

@@ -13,7 +13,7 @@ from cxtui import views
 from cxtui.metrics import panes
 from cxtui.metrics.periods import shift_days
 from cxtui.render import safe_text
-from cxtui.tui.commands import churned_clause, match_clause
+from cxtui.commands import churned_clause, match_clause
 from cxtui.tui.screens.base import DataScreen
 from cxtui.tui.widgets.data_view import DataView
 from cxtui.tui.widgets.overview import OverviewData, OverviewPanel

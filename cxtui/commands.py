@@ -1,4 +1,5 @@
-"""The `cxtui …` command that prints what a view shows (the `c` key)."""
+"""The `cxtui …` command that prints what a view shows (the `c` key), and the
+--where clauses that select exactly the customers behind a row (headless)."""
 
 from __future__ import annotations
 
