@@ -96,6 +96,8 @@ class Config:
     tier_smb: float = 5_000.0
     engagement_low: float = 15.0  # Low < this
     engagement_high: float = 30.0  # High > this
+    # event diversity bins (SPEC §10): left-closed starts in distinct event types
+    diversity_edges: tuple[int, ...] = (0, 5, 8)
     risk_weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RISK_WEIGHTS))
     risk_thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RISK_THRESHOLDS))
     payment_event_types: tuple[str, ...] = ("payment_failed",)
@@ -112,6 +114,7 @@ class Config:
                 self.tier_smb,
                 self.engagement_low,
                 self.engagement_high,
+                self.diversity_edges,
                 sorted(self.risk_weights.items()),
                 sorted(self.risk_thresholds.items()),
                 self.payment_event_types,
@@ -221,6 +224,22 @@ def _dimension(where: Path, name: str, raw: Any) -> BinnedDimension:
     return BinnedDimension(name=name, column=column, edges=nums, labels=tuple(labels))
 
 
+def _diversity_edges(where: Path, raw: Any) -> tuple[int, ...]:
+    """Bin starts in distinct event types: whole numbers from 0, strictly increasing."""
+    key = "engagement.diversity_edges"
+    fix = "write diversity_edges = [0, 5, 8] (bins 0-4, 5-7, 8+)"
+    if not isinstance(raw, list) or not raw:
+        raise _fail(where, key, "expected a list of whole numbers", fix)
+    nums = [_number(where, key, e) for e in raw]
+    if any(n != int(n) for n in nums):
+        raise _fail(where, key, "edges count event types: whole numbers only", fix)
+    if nums[0] != 0:
+        raise _fail(where, key, "the first edge must be 0 so every customer has a bin", fix)
+    if nums != sorted(set(nums)):
+        raise _fail(where, key, "edges must increase strictly", fix)
+    return tuple(int(n) for n in nums)
+
+
 def parse_config(where: Path, raw: dict[str, Any]) -> Config:
     _check_keys(where, "top level", raw, _TOP_KEYS)
     tables_raw = raw.get("tables", {})
@@ -252,11 +271,13 @@ def parse_config(where: Path, raw: dict[str, Any]) -> Config:
         kwargs["tier_enterprise"] = _number(where, "tiers.enterprise", tiers["enterprise"])
     if "smb" in tiers:
         kwargs["tier_smb"] = _number(where, "tiers.smb", tiers["smb"])
-    if kwargs.get("tier_smb", Config.tier_smb) > kwargs.get("tier_enterprise", Config.tier_enterprise):
+    if kwargs.get("tier_smb", Config.tier_smb) > kwargs.get(
+        "tier_enterprise", Config.tier_enterprise
+    ):
         raise _fail(where, "tiers", "smb is above enterprise", "give smb <= enterprise")
 
     engagement = raw.get("engagement", {})
-    _check_keys(where, "engagement", engagement, {"low", "high"})
+    _check_keys(where, "engagement", engagement, {"low", "high", "diversity_edges"})
     if "low" in engagement:
         kwargs["engagement_low"] = _number(where, "engagement.low", engagement["low"])
     if "high" in engagement:
@@ -264,6 +285,8 @@ def parse_config(where: Path, raw: dict[str, Any]) -> Config:
     low = kwargs.get("engagement_low", Config.engagement_low)
     if low > kwargs.get("engagement_high", Config.engagement_high):
         raise _fail(where, "engagement", "low is above high", "give low <= high")
+    if "diversity_edges" in engagement:
+        kwargs["diversity_edges"] = _diversity_edges(where, engagement["diversity_edges"])
 
     risk = raw.get("risk", {})
     _check_keys(where, "risk", risk, {"weights", "thresholds", "payment_event_types"})

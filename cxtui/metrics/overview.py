@@ -8,6 +8,7 @@ from cxtui.metrics.facts import AVG_MONTH_DAYS, churn_source
 from cxtui.metrics.periods import add_months, shift_days
 from cxtui.metrics.retention import retention_overall
 from cxtui.metrics.scope import Scope, null_col, ratio
+from cxtui.metrics.values import arr_total, known_sum, value_expr
 
 OVERVIEW_KEYS = (
     "as_of",
@@ -31,6 +32,7 @@ OVERVIEW_KEYS = (
     "nps_90d",
     "nps_90d_n",
     "mean_account_nps",
+    "value",  # SPEC Part II
 )
 
 
@@ -124,11 +126,22 @@ def _orders_part(scope: Scope) -> pl.LazyFrame:
     )
 
 
+def _value_part(scope: Scope) -> pl.LazyFrame:
+    """SPEC Part II `value`: Σ of the customers' annual value over U (customers
+    only, unlike revenue_12m); `arr` without monthly: Σ annual_revenue over U."""
+    value = value_expr(scope)
+    arr = arr_total(scope) if not scope.ds.has("monthly") else None
+    return scope.universe.select(
+        (known_sum(value) if value is not None else pl.lit(None)).cast(pl.Float64).alias("value"),
+        (arr if arr is not None else pl.lit(None)).cast(pl.Float64).alias("_arr_customers"),
+    )
+
+
 def _mrr_part(scope: Scope) -> pl.LazyFrame:
     if not scope.ds.has("monthly"):
         return pl.LazyFrame(
-            {k: [None] for k in ("mrr", "arr", "nrr_12m", "grr_12m")},
-            schema={k: pl.Float64 for k in ("mrr", "arr", "nrr_12m", "grr_12m")},
+            {k: [None] for k in ("mrr", "nrr_12m", "grr_12m")},
+            schema={k: pl.Float64 for k in ("mrr", "nrr_12m", "grr_12m")},
         )
     mrr = scope.id_sums(["mrr"]).select(pl.col("mrr").sum().cast(pl.Float64))
     ret = retention_overall(scope).select(
@@ -140,8 +153,11 @@ def _mrr_part(scope: Scope) -> pl.LazyFrame:
 def overview(scope: Scope) -> pl.LazyFrame:
     """SPEC §2 overview as a one-row LazyFrame with OVERVIEW_KEYS in order."""
     parts = pl.concat(
-        [_customer_part(scope), _orders_part(scope), _mrr_part(scope)], how="horizontal"
+        [_customer_part(scope), _orders_part(scope), _mrr_part(scope), _value_part(scope)],
+        how="horizontal",
     )
+    if not scope.ds.has("monthly"):  # SPEC Part II: arr = Σ annual_revenue without monthly
+        parts = parts.with_columns(pl.col("_arr_customers").alias("arr"))
     return parts.with_columns(
         pl.lit(scope.as_of).alias("as_of"),
         ratio(pl.col("revenue_12m"), pl.col("buyers_12m").cast(pl.Float64)).alias(

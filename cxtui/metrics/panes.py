@@ -3,6 +3,7 @@ reasons (and trend), at-risk accounts. Each function only builds a LazyFrame."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 import polars as pl
@@ -11,6 +12,7 @@ from cxtui.errors import CxError
 from cxtui.metrics.facts import churn_source
 from cxtui.metrics.periods import add_months, month_start, next_month_start, shift_days
 from cxtui.metrics.scope import Scope, null_col, ratio
+from cxtui.metrics.values import arr_total, known_sum, value_expr
 
 # Derived dimensions always offered, in the order the TUI cycles through them.
 DERIVED_DIMENSIONS = ("revenue_tier", "lifecycle", "rfm_segment", "engagement", "risk_band")
@@ -73,8 +75,15 @@ SEGMENT_KEYS = (
 )
 
 
-def segments(scope: Scope, by: list[str]) -> pl.LazyFrame:
-    """Customers of the universe grouped by one or more dimensions (SPEC §2 Segments)."""
+# SPEC Part II: appended after SEGMENT_KEYS (the §2 columns keep their order)
+SEGMENT_VALUE_KEYS = ("arr", "value")
+
+
+def segments(scope: Scope, by: list[str], measures: Sequence[pl.Expr] = ()) -> pl.LazyFrame:
+    """Customers of the universe grouped by one or more dimensions (SPEC §2
+    Segments): `by`, SEGMENT_KEYS, then `arr` (12 × Σ mrr with monthly, else
+    Σ annual_revenue) and `value` (Σ of the members' annual value, SPEC Part
+    II), then the `measures` (segment_measures.parse_segment_measures) in order."""
     for dim in by:
         check_dimension(scope, dim)
     cols = set(scope.fact_columns())
@@ -92,6 +101,8 @@ def segments(scope: Scope, by: list[str]) -> pl.LazyFrame:
         pl.col("mrr").sum().alias("mrr") if has_mrr else null_col("mrr"),
         pl.col("risk_score").mean().alias("avg_risk_score"),
         (pl.col("risk_score") >= at_risk).sum().cast(pl.Int64).alias("at_risk_customers"),
+        *_value_totals(scope),
+        *measures,
     ]
     totals = u.select(
         pl.len().alias("_total"),
@@ -110,8 +121,20 @@ def segments(scope: Scope, by: list[str]) -> pl.LazyFrame:
             ratio(pl.col("revenue_12m"), pl.col("orders_12m").cast(pl.Float64)).alias("aov_12m"),
         )
         .sort(["customers", *by], descending=[True] + [False] * len(by), nulls_last=True)
-        .select(*by, *SEGMENT_KEYS)
+        .select(*by, *SEGMENT_KEYS, *SEGMENT_VALUE_KEYS, *(m.meta.output_name() for m in measures))
     )
+
+
+def _value_totals(scope: Scope) -> list[pl.Expr]:
+    """`arr` and `value` of a group of customers; null when the data has neither."""
+    arr = arr_total(scope)
+    value = value_expr(scope)
+    return [
+        (arr if arr is not None else pl.lit(None, pl.Float64)).cast(pl.Float64).alias("arr"),
+        (known_sum(value) if value is not None else pl.lit(None, pl.Float64))
+        .cast(pl.Float64)
+        .alias("value"),
+    ]
 
 
 def segment_members(scope: Scope, by: list[str], values: list) -> pl.LazyFrame:
