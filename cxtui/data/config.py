@@ -15,7 +15,7 @@ from typing import Any
 
 from cxtui.errors import CxError
 
-TABLE_NAMES = ("customers", "orders", "monthly", "events", "feedback", "spend")
+TABLE_NAMES = ("customers", "orders", "monthly", "events", "feedback", "spend", "tickets")
 
 RISK_SIGNALS = (
     "login_decline",
@@ -102,6 +102,8 @@ class Config:
     risk_thresholds: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_RISK_THRESHOLDS))
     payment_event_types: tuple[str, ...] = ("payment_failed",)
     dimensions: dict[str, BinnedDimension] = field(default_factory=dict)
+    # tickets per customer (SPEC §9): left-closed range starts, the last open-ended
+    support_ranges: tuple[int, ...] = (0, 1, 2, 5, 11)
 
     def fingerprint(self) -> str:
         """A stable text form, part of the facts cache key."""
@@ -119,11 +121,12 @@ class Config:
                 sorted(self.risk_thresholds.items()),
                 self.payment_event_types,
                 sorted((k, repr(v)) for k, v in self.dimensions.items()),
+                self.support_ranges,
             )
         )
 
 
-_TOP_KEYS = {"tables", "settings", "tiers", "engagement", "risk", "dimensions"}
+_TOP_KEYS = {"tables", "settings", "tiers", "engagement", "risk", "dimensions", "support"}
 _TABLE_KEYS = {"path", "format", "columns", "values", "separator"}
 
 
@@ -240,6 +243,22 @@ def _diversity_edges(where: Path, raw: Any) -> tuple[int, ...]:
     return tuple(int(n) for n in nums)
 
 
+def _support_ranges(where: Path, raw: Any) -> tuple[int, ...]:
+    """Range starts in tickets per customer: whole numbers from 0, strictly increasing."""
+    key = "support.ranges"
+    fix = "write ranges = [0, 1, 2, 5, 11] (0, 1, 2-4, 5-10, 11+)"
+    if not isinstance(raw, list) or not raw:
+        raise _fail(where, key, "expected a list of whole numbers", fix)
+    nums = [_number(where, key, e) for e in raw]
+    if any(n != int(n) for n in nums):
+        raise _fail(where, key, "ranges count tickets: whole numbers only", fix)
+    if nums[0] != 0:
+        raise _fail(where, key, "the first range must start at 0 so every customer has one", fix)
+    if nums != sorted(set(nums)):
+        raise _fail(where, key, "range starts must increase strictly", fix)
+    return tuple(int(n) for n in nums)
+
+
 def parse_config(where: Path, raw: dict[str, Any]) -> Config:
     _check_keys(where, "top level", raw, _TOP_KEYS)
     tables_raw = raw.get("tables", {})
@@ -319,6 +338,11 @@ def parse_config(where: Path, raw: dict[str, Any]) -> Config:
     if not isinstance(dims_raw, dict):
         raise _fail(where, "dimensions", "expected a table", "write [dimensions.NAME]")
     kwargs["dimensions"] = {n: _dimension(where, n, v) for n, v in dims_raw.items()}
+
+    support = raw.get("support", {})
+    _check_keys(where, "support", support, {"ranges"})
+    if "ranges" in support:
+        kwargs["support_ranges"] = _support_ranges(where, support["ranges"])
     return Config(**kwargs)
 
 

@@ -11,10 +11,9 @@ import contextlib
 import glob as globlib
 import math
 import re
-from dataclasses import dataclass, field
-from datetime import date, timedelta
-import os
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,9 @@ from cxtui.data.config import Config, TableMapping, load_config
 from cxtui.data.schema import (
     COUNTED_BY_FACTS,
     DATE_COLUMN,
+    INSTANTS,
     KEEP_EXTRA_COLUMNS,
+    NOT_FOR_AS_OF,
     SCHEMA,
     UNREAD_COLUMNS,
     Column,
@@ -260,6 +261,8 @@ def _convert(expr: pl.Expr, dtype: pl.DataType, col: Column) -> pl.Expr:
                 .otherwise(None)
             )
         return expr.cast(pl.Float64, strict=False) != 0
+    if col.kind == "datetime":
+        return _instant(expr, dtype)
     # date
     if dtype == pl.Date:
         return expr
@@ -278,6 +281,39 @@ def _convert(expr: pl.Expr, dtype: pl.DataType, col: Column) -> pl.Expr:
     return pl.lit(None, dtype=pl.Date)  # numbers are not dates: reported by the probe
 
 
+_INSTANT_FORMATS = (  # ISO text, after "T" -> " " and a final "Z" -> "+00:00"
+    "%Y-%m-%d %H:%M:%S%.f%z",
+    "%Y-%m-%d %H:%M%z",
+    "%Y-%m-%d %H:%M:%S%.f",
+    "%Y-%m-%d %H:%M",
+)
+
+
+def _instant(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """An instant as a naive microsecond datetime (docs/config.md "tickets"): a
+    date is its midnight; a timezone-aware value is converted to UTC; a naive one
+    is taken as it is (read as UTC beside aware ones). Text: ISO date-times, with
+    or without an offset, or a bare date."""
+    naive = pl.Datetime("us")
+    if dtype == pl.Date:
+        return expr.cast(naive)
+    if isinstance(dtype, pl.Datetime):
+        if dtype.time_zone is not None:
+            expr = expr.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
+        return expr.dt.cast_time_unit("us")
+    if dtype == pl.String:
+        s = expr.str.strip_chars().str.replace(r"[zZ]$", "+00:00").str.replace("T", " ")
+        parsed = []
+        for fmt in _INSTANT_FORMATS:
+            value = s.str.to_datetime(fmt, strict=False, time_unit="us")
+            if "%z" in fmt:  # parsed as UTC-aware
+                value = value.dt.replace_time_zone(None)
+            parsed.append(value)
+        parsed.append(s.str.to_date("%Y-%m-%d", strict=False).cast(naive))
+        return pl.coalesce(parsed)
+    return pl.lit(None, dtype=naive)  # numbers are not instants: reported by the probe
+
+
 def _value_map(expr: pl.Expr, mapping: dict[str, Any]) -> pl.Expr:
     old = [str(k) for k in mapping]
     new = [str(v).lower() if isinstance(v, bool) else str(v) for v in mapping.values()]
@@ -285,7 +321,7 @@ def _value_map(expr: pl.Expr, mapping: dict[str, Any]) -> pl.Expr:
 
 
 def _type_ok(dtype: pl.DataType, col: Column) -> bool:
-    if col.kind == "date":
+    if col.kind in ("date", "datetime"):
         return dtype in (pl.Date, pl.String, pl.Null) or isinstance(dtype, pl.Datetime)
     if col.kind == "float":
         return dtype.is_numeric() or dtype in (pl.String, pl.Null, pl.Boolean)
@@ -365,16 +401,18 @@ def _normalise(
         if canon == "month" and dtype == pl.String:  # a month may be written "2025-01"
             text = source.str.strip_chars()
             year_month = pl.concat_str(text, pl.lit("-01")).str.to_date("%Y-%m-%d", strict=False)
-            converted = pl.coalesce(
-                converted, pl.when(text.str.len_chars() == 7).then(year_month)
-            )
+            converted = pl.coalesce(converted, pl.when(text.str.len_chars() == 7).then(year_month))
+        instant = INSTANTS.get((table, canon))  # the date's instant kept beside it
         if dtype == pl.String and col.kind != "str":
             text = source.cast(pl.String).str.strip_chars()
-            bad = text.is_not_null() & (text != "") & converted.is_null()
+            unread = converted.is_null()
+            if instant is not None:  # its time must read, too
+                unread |= _instant(source, dtype).is_null()
+            bad = text.is_not_null() & (text != "") & unread
             probes.append((canon, src, bad.sum(), text.filter(bad).first()))
-        if canon == DATE_COLUMN.get(table) and canon not in values:
-            if dtype == pl.Date or isinstance(dtype, pl.Datetime):
-                typed_date = (src, converted)
+        typed = dtype == pl.Date or isinstance(dtype, pl.Datetime)
+        if canon == DATE_COLUMN.get(table) and canon not in values and typed:
+            typed_date = (src, converted)
         if col.kind == "float" and (dtype.is_float() or dtype == pl.String):
             # NaN / inf are excluded (null) and reported, never summed (integers,
             # decimals and booleans have neither: no scan for them).
@@ -385,10 +423,13 @@ def _normalise(
                 probes.append((canon, src, bad_num.sum(), converted.filter(bad_num).first()))
             converted = pl.when(bad_num).then(None).otherwise(converted)
         exprs.append(converted.alias(canon))
+        if instant is not None:
+            exprs.append(_instant(source, dtype).alias(instant))
     # Renames onto non-canonical names: customer attributes (e.g. owner) carried on
     # monthly rows, or extra customer columns; other tables have no such columns.
-    extra_renames = {k: v for k, v in (mapping.columns if mapping else {}).items()
-                     if k not in SCHEMA[table]}
+    extra_renames = {
+        k: v for k, v in (mapping.columns if mapping else {}).items() if k not in SCHEMA[table]
+    }
     for canon, src in extra_renames.items():
         if table not in KEEP_EXTRA_COLUMNS:
             raise CxError(
@@ -563,9 +604,8 @@ def _is_nonfinite(text: str) -> bool:
 
 
 def _kind_word(kind: str) -> str:
-    return {"float": "numbers", "date": "dates", "bool": "true/false", "str": "text"}.get(
-        kind, kind
-    )
+    words = {"float": "numbers", "date": "dates", "datetime": "date-times", "bool": "true/false"}
+    return {**words, "str": "text"}.get(kind, kind)
 
 
 @dataclass
@@ -733,11 +773,16 @@ _MONTHLY_NOT_ATTRS = {
 }
 
 
+def _wants_latest(table: str, as_of: date | None) -> bool:
+    """Whether opening looks for the table's latest date: only to find as_of."""
+    return as_of is None and table not in NOT_FOR_AS_OF
+
+
 def resolve_as_of(max_dates: dict[str, date | None]) -> date | None:
     """The latest date found in the data (SPEC §1); monthly counts to its month's end."""
     candidates: list[date] = []
     for table, d in max_dates.items():
-        if d is None:
+        if d is None or table in NOT_FOR_AS_OF:
             continue
         if table in ("monthly",):
             d = month_end(d)
@@ -777,9 +822,9 @@ def open_dataset(
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=3) as pool:
-        # with as_of given, the tables' latest dates are not needed (nor looked for)
+        # latest dates only to find as_of: not with --as-of, never for tickets
         futures = [
-            pool.submit(load_table, root, config, t, cache_dir, False, as_of is None)
+            pool.submit(load_table, root, config, t, cache_dir, False, _wants_latest(t, as_of))
             for t in SCHEMA
         ]
     for future in futures:

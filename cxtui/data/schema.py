@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Kind = Literal["str", "date", "float", "bool"]
+# "date" is a calendar date; "datetime" an instant kept to the microsecond (ticket
+# response and resolution times are hours apart, not days): see load._instant.
+Kind = Literal["str", "date", "datetime", "float", "bool"]
 
 
 @dataclass(frozen=True)
@@ -66,13 +68,27 @@ SCHEMA: dict[str, dict[str, Column]] = {
         ("score", "float", True),
         ("csat", "float"),
         ("comment", "str"),
+        ("topic", "str"),
     ),
     "spend": _cols(
         ("month", "date", True),
         ("channel", "str", True),
         ("amount", "float", True),
     ),
+    "tickets": _cols(
+        ("customer_id", "str", True),
+        ("created_at", "date", True),
+        ("first_response_at", "datetime"),
+        ("resolved_at", "datetime"),
+        ("topic", "str"),
+        ("status", "str"),
+    ),
 }
+
+# Date columns whose instant is kept beside the calendar date, under this name:
+# tickets.created_at counts by its date for windows and the as_of cut (as every
+# table's date does), and by its time for the response hours.
+INSTANTS = {("tickets", "created_at"): "created_time"}
 
 # Tables whose extra (non-canonical) columns are kept: customer attributes are
 # dimensions, and derived customers take attributes from the latest monthly row.
@@ -110,4 +126,9 @@ DATE_COLUMN = {
     "events": "ts",
     "feedback": "date",
     "spend": "month",
+    "tickets": "created_at",
 }
+
+# Tables whose latest date does not move the default as_of: SPEC §1 lists the
+# dates as_of is taken from, and tickets (SPEC §9) are not among them.
+NOT_FOR_AS_OF = frozenset({"tickets"})

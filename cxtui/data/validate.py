@@ -14,10 +14,18 @@ import polars as pl
 
 from cxtui.data.config import Config, load_config
 from cxtui.data.load import LoadedTable, load_table, resolve_as_of
-from cxtui.data.schema import DATE_COLUMN, SCHEMA
+from cxtui.data.schema import DATE_COLUMN, INSTANTS, SCHEMA
 from cxtui.errors import CxError
 
 EARLIEST_PLAUSIBLE = date(1990, 1, 1)
+
+# What a missing optional value means for the figures (else: "shown as — / null groups").
+_MISSING_MEANS = {
+    ("feedback", "csat"): "left out of csat_mean and csat_share",
+    ("feedback", "topic"): "left out of the satisfaction drivers",
+    ("tickets", "first_response_at"): "no first response yet: left out of response hours",
+    ("tickets", "resolved_at"): "counted as not resolved",
+}
 
 
 @dataclass(frozen=True)
@@ -53,12 +61,15 @@ def _missing_values(name: str, t: LoadedTable, findings: list[Finding]) -> None:
     cols = t.frame.collect_schema().names()
     nulls = t.frame.select(pl.col(c).null_count() for c in cols).collect().row(0, named=True)
     required = {c for c, spec in SCHEMA[name].items() if spec.required}
+    companions = {v for (table, _), v in INSTANTS.items() if table == name}
     for col, n in nulls.items():
-        if not n:
+        if not n or col in companions:  # an instant's nulls are its date's
             continue
         share = n / t.rows
         level = "warning" if col in required else "note"
-        if col not in required:
+        if (name, col) in _MISSING_MEANS:
+            fix = _MISSING_MEANS[(name, col)]
+        elif col not in required:
             fix = "shown as — / null groups"
         elif col == DATE_COLUMN.get(name):
             fix = "undated rows are left out"
@@ -113,6 +124,38 @@ def _amounts(name: str, t: LoadedTable, findings: list[Finding]) -> None:
         findings.append(Finding(level, name, col, "negative amounts", n, what))
 
 
+def _out_of_range(name: str, t: LoadedTable, findings: list[Finding]) -> None:
+    """csat outside 1–5 and ticket times before the ticket was created (SPEC §9):
+    findings, the rest of the data still counts (docs/metrics.md)."""
+    cols = t.frame.collect_schema().names()
+    checks: list[tuple[str, str, pl.Expr, str]] = []  # (column, check, bad rows, detail)
+    if name == "feedback" and "csat" in cols:
+        csat = pl.col("csat")
+        checks.append(
+            ("csat", "csat outside 1-5", (csat < 1) | (csat > 5), "left out of csat figures")
+        )
+    if name == "tickets":
+        created = pl.col(INSTANTS[("tickets", "created_at")])
+        if "first_response_at" in cols:
+            checks.append((
+                "first_response_at", "response before creation",
+                pl.col("first_response_at") < created, "left out of response hours",
+            ))
+        if "resolved_at" in cols:
+            checks.append((
+                "resolved_at", "resolved before creation",
+                pl.col("resolved_at") < created, "still counted as resolved",
+            ))
+    if not checks:
+        return
+    counts = t.frame.select(
+        bad.sum().alias(col) for col, _, bad, _ in checks
+    ).collect().row(0, named=True)
+    for col, check, _, detail in checks:
+        if counts[col]:
+            findings.append(Finding("warning", name, col, check, counts[col], detail))
+
+
 def _relations(loaded: dict[str, LoadedTable], findings: list[Finding]) -> None:
     if "customers" not in loaded:
         return
@@ -128,7 +171,7 @@ def _relations(loaded: dict[str, LoadedTable], findings: list[Finding]) -> None:
             f"e.g. {dup['example']!r}; the first row of each id is used",
         ))
     ids = cust.select("customer_id")
-    for name in ("orders", "monthly", "events", "feedback"):
+    for name in ("orders", "monthly", "events", "feedback", "tickets"):
         if name not in loaded:
             continue
         orphans = (
@@ -141,7 +184,11 @@ def _relations(loaded: dict[str, LoadedTable], findings: list[Finding]) -> None:
             findings.append(Finding(
                 "warning", name, "customer_id", "unknown customers", orphans["rows"],
                 f"{orphans['ids']:,} ids not in customers (e.g. {orphans['example']!r}); "
-                "their revenue and mrr count in overview totals only",
+                + (
+                    "left out of the support figures"
+                    if name == "tickets"
+                    else "their revenue and mrr count in overview totals only"
+                ),
             ))
 
 
@@ -187,6 +234,7 @@ def validate_dataset(
         if resolved is not None:
             _dates(name, t, resolved, findings)
         _amounts(name, t, findings)
+        _out_of_range(name, t, findings)
     _relations(loaded, findings)
     errors = any(f.level == "error" for f in findings)
     if resolved is not None and not errors:
