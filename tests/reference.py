@@ -477,6 +477,43 @@ class Reference:
             return None if v is None else float(v)
         return self.f[cid][source]
 
+    # -- SPEC Part II "value" and "arr" ----------------------------------------------
+
+    def _has_annual_revenue(self) -> bool:
+        return "annual_revenue" in self.columns["customers"] or any(
+            "annual_revenue" in a for a in self.attrs.values()
+        )
+
+    def _annual_revenue(self, cid: str) -> float | None:
+        v = self.attrs[cid].get("annual_revenue")
+        return None if v is None else float(v)
+
+    def part2_value(self, cid: str) -> float | None:
+        """revenue_12m with orders, else annual_revenue, else 12 × mrr."""
+        if self.has["orders"]:
+            return self.f[cid]["revenue_12m"]
+        if self._has_annual_revenue():
+            return self._annual_revenue(cid)
+        if self.has["monthly"]:
+            return 12 * self.f[cid]["mrr"]
+        return None
+
+    def part2_totals(self, members: list[str]) -> dict[str, float | None]:
+        """`arr` (12 × Σ mrr with monthly, else Σ annual_revenue) and `value` (Σ
+        value) of a group; a sum over no known value is null."""
+
+        def known_sum(values: list[float | None]) -> float | None:
+            known = [v for v in values if v is not None]
+            return sum(known) if known else None
+
+        if self.has["monthly"]:
+            arr = 12 * sum(self.f[c]["mrr"] for c in members)
+        elif self._has_annual_revenue():
+            arr = known_sum([self._annual_revenue(c) for c in members])
+        else:
+            arr = None
+        return {"arr": arr, "value": known_sum([self.part2_value(c) for c in members])}
+
     def _derived(self) -> None:
         as_of = self.as_of
         source = self._value_source()
@@ -631,7 +668,8 @@ class Reference:
             out["mrr"] = mrr
             out["arr"] = 12 * mrr
         else:
-            out["mrr"] = out["arr"] = None
+            out["mrr"] = None
+            out["arr"] = self.part2_totals(sorted(U))["arr"]  # Σ annual_revenue, or null
         ret = self.retention()["overall"]
         out["nrr_12m"] = ret["nrr"]
         out["grr_12m"] = ret["grr"]
@@ -669,6 +707,7 @@ class Reference:
                         vals.append(float(nn[-1]))
                         break
         out["mean_account_nps"] = mean(vals)
+        out["value"] = self.part2_totals(sorted(U))["value"]  # customers of U only
         return out
 
     def segments(self, by: str) -> list[dict[str, Any]]:
@@ -701,6 +740,7 @@ class Reference:
                     "mrr": sum(f[c]["mrr"] for c in members) if has_m else None,
                     "avg_risk_score": mean(scores),
                     "at_risk_customers": sum(1 for s in scores if s >= 60),
+                    **self.part2_totals(members),
                 }
             )
         rows.sort(key=lambda r: (-r["customers"], *(k for d in dims for k in null_last(r[d]))))

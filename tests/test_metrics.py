@@ -800,7 +800,10 @@ def test_segment_columns_by_region(tmp_path: Path) -> None:
         "mrr",
         "avg_risk_score",
         "at_risk_customers",
+        "arr",  # SPEC Part II: 12 × Σ mrr (monthly exists)
+        "value",  # Σ value = Σ revenue_12m (orders exists)
     }
+    assert (amer["arr"], amer["value"]) == (approx(12 * 30.0), approx(200.0))
 
 
 # ---------------------------------------------------------------- top customers
