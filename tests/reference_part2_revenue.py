@@ -313,11 +313,12 @@ class RevenueReference:
             if self.counts(x)
             and self.label(self.period_of(base.start[x], period), period) == cohort
         ]
-        p = self.period_of(base.start[cs[0]], period) if cs else None
+        year, rest = cohort.split("-")
+        p = (int(year), int(rest.lstrip("Q")))
         for _ in range(age):
             p = self.next_period(p, period)
         now = self.period_of(self.as_of, period)
-        if p is None or p > now:
+        if p > now:
             return set()
         at_as_of = p == now
         if metric == "logo":

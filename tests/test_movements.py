@@ -495,21 +495,21 @@ def where_pred(where):
     return lambda attrs: attrs.get("segment") == value
 
 
-@pytest.fixture(params=list(CASES))
-def case(request, tmp_path_factory):
-    name = request.param
+def load_case(name: str, tmp_path_factory) -> tuple:
+    """(folder, analysis, reference, dimension, where) of a CASES entry, built once."""
     if name not in _cases:
         builder, as_of, dim, where = CASES[name]
-        if builder is None:
-            folder = DEMO
-        else:
-            root = tmp_path_factory.mktemp(name)
-            folder = builder(root)
+        folder = DEMO if builder is None else builder(tmp_path_factory.mktemp(name))
         day = date.fromisoformat(as_of) if as_of else None
         analysis = open_analysis(folder, as_of=day, use_cache=False)
         ref = RevenueReference(folder, analysis.ds.as_of)
         _cases[name] = (folder, analysis, ref, dim, where)
     return _cases[name]
+
+
+@pytest.fixture(params=list(CASES))
+def case(request, tmp_path_factory):
+    return load_case(request.param, tmp_path_factory)
 
 
 def test_movements_match_the_reference(case) -> None:

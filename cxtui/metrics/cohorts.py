@@ -253,8 +253,12 @@ def cohorts(
         dens = measured.group_by(keys).agg(pl.col("_den").first())
         cells = cells.join(dens, on=keys, how="left", nulls_equal=True)
         measured = measured.drop("_den")
+    value = ratio(pl.col("_num").fill_null(0.0), den)
+    if metric == "logo" and churn_source(scope.ds) in ("is_active", "none"):
+        # no churn dates: past periods cannot be measured (SPEC §1, status at as_of)
+        value = pl.when(pl.col("_c") + pl.col("_a") == current).then(value)
     cells = cells.join(measured, on=[*keys, "_a"], how="left", nulls_equal=True).with_columns(
-        ratio(pl.col("_num").fill_null(0.0), den).alias("_value")
+        value.alias("_value")
     )
     wide = cells.group_by(keys).agg(
         pl.col("_value").filter(pl.col("_a") == a).first().alias(f"p{a}")
