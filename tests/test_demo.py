@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -28,7 +28,11 @@ CANONICAL = {
         "status",
     ],
     "events": ["customer_id", "ts", "event_type", "value"],
-    "feedback": ["customer_id", "date", "score", "csat", "comment"],
+    "feedback": ["customer_id", "date", "score", "csat", "comment", "topic"],
+    "tickets": [
+        "ticket_id", "customer_id", "created_at", "first_response_at", "resolved_at", "topic",
+        "status", "priority",
+    ],
     "spend": ["month", "channel", "amount"],
 }  # fmt: skip
 DATE_COLUMNS = {
@@ -37,6 +41,7 @@ DATE_COLUMNS = {
     "monthly": ["month"],
     "events": ["ts"],
     "feedback": ["date"],
+    "tickets": ["created_at", "first_response_at", "resolved_at"],
     "spend": ["month"],
 }
 
@@ -91,13 +96,19 @@ def test_every_table_has_its_canonical_columns_and_reported_rows(generated) -> N
 
 
 def test_tables_are_sorted_by_customer_then_date(tables) -> None:
-    for table, date_col in (("orders", "order_date"), ("monthly", "month"), ("events", "ts")):
+    for table, date_col in (
+        ("orders", "order_date"),
+        ("monthly", "month"),
+        ("events", "ts"),
+        ("tickets", "created_at"),
+    ):
         frame = tables[table]
         assert frame.equals(frame.sort("customer_id", date_col, maintain_order=True)), table
     ids = tables["customers"]["customer_id"]
     assert ids.is_sorted() and ids.n_unique() == N
     assert ids[0] == "C0000001" and ids.str.len_chars().unique().to_list() == [8]
     assert tables["orders"]["order_id"].n_unique() == tables["orders"].height
+    assert tables["tickets"]["ticket_id"].n_unique() == tables["tickets"].height
 
 
 def test_large_datasets_are_written_as_folders_of_parts(tmp_path, monkeypatch) -> None:
@@ -150,7 +161,12 @@ def test_as_of_resolves_to_demo_as_of(root: Path) -> None:
 def test_no_order_event_or_feedback_after_churn_or_before_signup(tables) -> None:
     c = tables["customers"].select("customer_id", "signup_date", "churn_date")
     assert (c["churn_date"] > c["signup_date"]).all()
-    for table, col in (("orders", "order_date"), ("events", "ts"), ("feedback", "date")):
+    for table, col in (
+        ("orders", "order_date"),
+        ("events", "ts"),
+        ("feedback", "date"),
+        ("tickets", "created_at"),
+    ):
         rows = tables[table].join(c, on="customer_id").with_columns(pl.col(col).cast(pl.Date))
         assert rows.filter(pl.col(col) < pl.col("signup_date")).height == 0, table
         assert rows.filter(pl.col(col) >= pl.col("churn_date")).height == 0, table
@@ -287,3 +303,252 @@ def test_spend_covers_every_month_and_channel(tables) -> None:
     assert set(spend["channel"]) == set(demo.CHANNELS)
     assert spend.group_by("month").len()["len"].unique().to_list() == [len(demo.CHANNELS)]
     assert spend["month"].min() == demo.HISTORY_START and (spend["amount"] > 0).all()
+
+
+# ---------------------------------------------------------------- round 2: the shapes Part II reads
+
+HISTORY_MONTHS = pl.date_range(demo.HISTORY_START, DEMO_AS_OF.replace(day=1), "1mo", eager=True)
+
+
+@pytest.fixture(scope="module")
+def movements(tables) -> pl.DataFrame:
+    """Each id's SPEC §7 movement per month, months without a row read as mrr 0."""
+    per_month = tables["monthly"].group_by("customer_id", "month").agg(pl.sum("mrr"))
+    grid = (
+        per_month.select("customer_id")
+        .unique()
+        .join(HISTORY_MONTHS.alias("month").to_frame(), how="cross")
+        .join(per_month, on=["customer_id", "month"], how="left")
+        .with_columns(pl.col("mrr").fill_null(0.0))
+        .sort("customer_id", "month")
+    )
+    cur, prev = pl.col("mrr"), pl.col("mrr").shift(1, fill_value=0.0).over("customer_id")
+    earlier = (cur > 0).cast(pl.Int32).cum_sum().shift(1, fill_value=0).over("customer_id") > 0
+    kind = (
+        pl.when((prev == 0) & (cur > 0) & ~earlier)
+        .then(pl.lit("new"))
+        .when((prev == 0) & (cur > 0))
+        .then(pl.lit("reactivation"))
+        .when((prev > 0) & (cur > prev))
+        .then(pl.lit("expansion"))
+        .when((cur > 0) & (cur < prev))
+        .then(pl.lit("contraction"))
+        .when((prev > 0) & (cur == 0))
+        .then(pl.lit("churned"))
+    )
+    return grid.with_columns(prev.alias("prev"), kind.alias("kind"))
+
+
+def test_mrr_moves_in_every_way_and_paused_accounts_come_back(tables, movements) -> None:
+    last_year = movements.filter(pl.col("month") > date(2025, 6, 1)).drop_nulls("kind")
+    counts = dict(last_year.group_by("kind").len().iter_rows())
+    assert set(counts) == {"new", "expansion", "reactivation", "contraction", "churned"}
+    assert counts["expansion"] > counts["contraction"] > counts["reactivation"] >= 12
+    months_with_reactivations = last_year.filter(pl.col("kind") == "reactivation")["month"]
+    assert months_with_reactivations.n_unique() >= 8
+    # Pauses: mrr-0 rows marked "paused", and pauses missing from the export (a gap in the rows).
+    monthly = tables["monthly"]
+    paused = monthly.filter(pl.col("status") == "paused")
+    assert paused.height > 0 and (paused["mrr"] == 0).all()
+    assert (monthly.filter(pl.col("status") != "paused")["mrr"] > 0).all()
+    gaps = (
+        monthly.sort("customer_id", "month")
+        .with_columns(
+            (pl.col("month").dt.year() * 12 + pl.col("month").dt.month())
+            .diff()
+            .over("customer_id")
+            .alias("step")
+        )
+        .filter(pl.col("step") > 1)
+    )
+    assert gaps.height > 0
+    assert set(monthly["status"]) == {"active", "cancelled", "paused"}
+
+
+def test_movement_events_are_the_monthly_movements(tables, movements) -> None:
+    window = movements.filter(pl.col("month") >= demo.EVENTS_FROM)
+    want = {
+        "plan_upgraded": "expansion",
+        "plan_downgraded": "contraction",
+        "subscription_paused": "churned",
+        "subscription_resumed": "reactivation",
+    }
+    events = tables["events"].with_columns(pl.col("ts").dt.truncate("1mo").cast(pl.Date).alias("m"))
+    churn_month = tables["customers"].select(
+        "customer_id", pl.col("churn_date").dt.truncate("1mo").alias("churn_month")
+    )
+    for event_type, kind in want.items():
+        got = events.filter(pl.col("event_type") == event_type).select("customer_id", "m")
+        expected = window.filter(pl.col("kind") == kind).select(
+            "customer_id", pl.col("month").alias("m")
+        )
+        if kind == "churned":  # a pause, not the churn: that one is in or after the churn month
+            expected = (
+                expected.join(churn_month, on="customer_id", how="left")
+                .filter(pl.col("churn_month").is_null() | (pl.col("m") < pl.col("churn_month")))
+                .drop("churn_month")
+            )
+        assert got.height > 0, event_type
+        assert_frame_equal(got.sort(pl.all()), expected.sort(pl.all()), check_dtypes=False)
+
+
+def test_signups_are_seasonal_and_ids_follow_them(tables) -> None:
+    c = tables["customers"]
+    assert c["signup_date"].is_sorted()
+    by_month = dict(c.group_by(pl.col("signup_date").dt.month()).len().iter_rows())
+    strong = by_month[1] + by_month[3] + by_month[9]
+    weak = by_month[7] + by_month[8] + by_month[12]
+    assert strong > 1.4 * weak
+
+
+def test_cac_and_value_differ_by_channel(tables) -> None:
+    c, spend = tables["customers"], tables["spend"]
+    since = date(2026, 1, 1)
+    new = c.filter(pl.col("signup_date") >= since).group_by("channel").len()
+    cost = spend.filter(pl.col("month") >= since).group_by("channel").agg(pl.sum("amount"))
+    cac = dict(
+        new.join(cost, on="channel").select("channel", pl.col("amount") / pl.col("len")).iter_rows()
+    )
+    assert set(cac) == set(demo.CHANNELS)
+    assert min(cac, key=cac.get) == "Direct/Organic" and max(cac, key=cac.get) == "Trade Shows"
+    assert cac["Trade Shows"] > 8 * cac["Direct/Organic"]
+    assert cac["Paid Search"] > 1.5 * cac["Referral"]
+    # What a customer of each channel is worth: referrals stay and buy, social sign-ups leave.
+    orders = tables["orders"].filter(pl.col("order_date") > date(2025, 6, 30))
+    value = (
+        c.join(orders.group_by("customer_id").agg(pl.sum("amount")), on="customer_id", how="left")
+        .filter(pl.col("segment") == "Individual")  # the same tier, so the channel is what differs
+        .group_by("channel")
+        .agg(
+            pl.col("amount").fill_null(0).mean(),
+            pl.col("churn_date").is_not_null().mean().alias("gone"),
+        )
+    )
+    worth = {ch: (v, g) for ch, v, g in value.iter_rows()}
+    assert worth["Referral"][0] > 1.4 * worth["Social Media"][0]
+    assert worth["Referral"][1] < 0.75 * worth["Social Media"][1]
+
+
+def test_feedback_has_topics_whose_satisfaction_differs(tables) -> None:
+    f = tables["feedback"]
+    csat = f["csat"].drop_nulls()
+    assert set(csat.unique()) == {1, 2, 3, 4, 5}
+    assert 0.02 <= f["csat"].null_count() / f.height <= 0.15
+    assert set(f["topic"].drop_nulls()) == set(demo.FEEDBACK_TOPICS)
+    assert 0.005 <= f["topic"].null_count() / f.height <= 0.06
+    by_topic = (
+        f.drop_nulls("topic")
+        .group_by("topic")
+        .agg(pl.mean("csat"), pl.mean("score"), (pl.col("score") <= 6).mean().alias("detractors"))
+        .sort("csat", descending=True)
+    )
+    drivers, worst = by_topic.row(0, named=True), by_topic.row(-1, named=True)
+    assert drivers["topic"] in {"onboarding", "usability"}
+    assert worst["topic"] in {"billing", "performance"}
+    assert drivers["csat"] - worst["csat"] >= 0.6
+    assert drivers["score"] - worst["score"] >= 1.0
+    assert worst["detractors"] >= 2 * drivers["detractors"]
+
+
+def test_tickets_times_status_and_counts_are_consistent(tables) -> None:
+    t = tables["tickets"]
+    end = datetime(DEMO_AS_OF.year, DEMO_AS_OF.month, DEMO_AS_OF.day) + timedelta(days=1)
+    assert t["created_at"].min() >= datetime(2025, 1, 1)
+    for col in ("created_at", "first_response_at", "resolved_at"):
+        assert t[col].max() < end, col
+    assert (
+        t["first_response_at"].drop_nulls() >= t.drop_nulls("first_response_at")["created_at"]
+    ).all()
+    responded = t.drop_nulls(["first_response_at", "resolved_at"])
+    assert (responded["resolved_at"] >= responded["first_response_at"]).all()
+    # resolved_at is set exactly for resolved tickets; open ones are the recent or stuck ones
+    assert (t["resolved_at"].is_not_null() == (t["status"] == "resolved")).all()
+    assert set(t["status"]) == set(demo.TICKET_STATUSES)
+    assert set(t["topic"]) == set(demo.TICKET_TOPICS)
+    assert 0 < t["first_response_at"].null_count() < 0.03 * t.height
+    # the support pane's figures over the last 90 days
+    recent = t.filter(pl.col("created_at") >= end - timedelta(days=90))
+    hours = (recent["first_response_at"] - recent["created_at"]).dt.total_seconds() / 3600
+    assert 1.0 <= hours.mean() <= 4.0 and hours.median() < hours.mean()
+    assert 0.88 <= recent["resolved_at"].is_not_null().mean() <= 0.98
+    # a subscription account's tickets of a month are its monthly support_tickets
+    per_month = t.group_by(
+        "customer_id", pl.col("created_at").dt.truncate("1mo").cast(pl.Date).alias("month")
+    ).len()
+    monthly = (
+        tables["monthly"]
+        .filter(pl.col("month") >= demo.TICKETS_FROM)
+        .join(per_month, on=["customer_id", "month"], how="full", coalesce=True)
+        .join(tables["customers"].select("customer_id", "segment"), on="customer_id")
+    )
+    subscribers = monthly.filter(
+        pl.col("customer_id").is_in(tables["monthly"]["customer_id"].implode())
+    )
+    assert (subscribers["support_tickets"].fill_null(0) == subscribers["len"].fill_null(0)).all()
+    assert monthly.filter(pl.col("mrr").is_null()).height > 0  # other customers open tickets too
+    # and the events' support_ticket_created are the tickets created in the events window
+    events = tables["events"].filter(pl.col("event_type") == "support_ticket_created")
+    in_window = t.filter(pl.col("created_at") >= demo.EVENTS_FROM)
+    assert_frame_equal(
+        events.select("customer_id", "ts").sort(pl.all()),
+        in_window.select("customer_id", pl.col("created_at").alias("ts")).sort(pl.all()),
+    )
+
+
+def _per_customer_events(tables) -> pl.DataFrame:
+    e = tables["events"]
+    in_90 = pl.col("ts").cast(pl.Date) > DEMO_AS_OF - timedelta(days=90)
+    per = e.group_by("customer_id").agg(
+        pl.col("event_type").n_unique().alias("types"),
+        in_90.sum().alias("events_90d"),
+        (pl.col("event_type") == "training_attended").any().alias("trained"),
+    )
+    return (
+        tables["customers"]
+        .select("customer_id", "segment", "churn_date")
+        .join(per, on="customer_id", how="left")
+        .with_columns(
+            pl.col("types", "events_90d").fill_null(0), pl.col("trained").fill_null(False)
+        )
+    )
+
+
+def test_event_types_are_diverse_with_a_spread_of_distinct_types(tables) -> None:
+    e = tables["events"]
+    assert set(e["event_type"]) == set(demo.EVENT_TYPES) and len(demo.EVENT_TYPES) >= 15
+    assert "payment_failed" in set(e["event_type"])
+    types = _per_customer_events(tables)["types"]
+    bins = [(types <= 4).mean(), ((types >= 5) & (types <= 7)).mean(), (types >= 8).mean()]
+    assert all(share >= 0.15 for share in bins), bins
+    # the engagement levels still place most individuals Low, most SMB Medium or High
+    active = _per_customer_events(tables).filter(pl.col("churn_date").is_null())
+    low = active.group_by("segment").agg((pl.col("events_90d") < 15).mean().alias("low"))
+    low = dict(low.iter_rows())
+    assert low["Individual"] > 0.5 > low["SMB"]
+
+
+def test_customers_who_train_are_worth_more_and_more_active(tables) -> None:
+    per = _per_customer_events(tables)
+    revenue = (
+        tables["orders"]
+        .filter(pl.col("order_date") > DEMO_AS_OF - timedelta(days=365))
+        .group_by("customer_id")
+        .agg(pl.sum("amount").alias("revenue_12m"))
+    )
+    sides = (
+        per.join(revenue, on="customer_id", how="left")
+        .group_by("trained")
+        .agg(
+            pl.len().alias("customers"),
+            pl.col("revenue_12m").fill_null(0).mean().alias("value"),
+            pl.col("churn_date").is_null().mean().alias("active_rate"),
+            pl.mean("types"),
+            pl.mean("events_90d"),
+        )
+    )
+    yes, no = (sides.filter(pl.col("trained") == v).row(0, named=True) for v in (True, False))
+    assert 0.05 <= yes["customers"] / N <= 0.25
+    assert yes["value"] > 3 * no["value"]
+    assert yes["active_rate"] > no["active_rate"] + 0.1
+    assert yes["types"] > no["types"] + 3
+    assert yes["events_90d"] > 1.5 * no["events_90d"]
