@@ -26,9 +26,10 @@ from typer.testing import CliRunner
 import cxtui
 import cxtui.data.load
 import cxtui.engine
+import cxtui.engine.cache
 from cxtui.cli import app
 from cxtui.data.load import open_dataset
-from cxtui.engine import cache_key, open_analysis
+from cxtui.engine import cache_key, code_version, open_analysis, output_cache_path
 from cxtui.views import overview_object
 
 runner = CliRunner()
@@ -148,7 +149,7 @@ def test_second_open_reads_the_cache_and_gives_equal_facts(shop: Path, cache: Pa
     assert warm.ds.row_counts == cold.ds.row_counts == {"customers": 3, "orders": 4}
     assert overview_object(warm) == overview_object(cold)
     assert facts_files(cache) == [facts_file]
-    # a warm read does not rewrite the cache (it touches the file: see engine._prune)
+    # a warm read does not rewrite the cache (it touches the file: see engine.cache._prune)
     assert (facts_file.read_bytes(), facts_file.stat().st_ino) == stamp
     assert_only_cache_files(cache)
 
@@ -361,7 +362,7 @@ def test_a_new_version_is_a_different_entry(
     base = open_analysis(shop, cache_dir=cache)
     base_key = cache_key(base.ds)
     old_probes = set(probe_files(cache))
-    monkeypatch.setattr(cxtui.engine, "__version__", "99.0.0")
+    monkeypatch.setattr(cxtui.engine.cache, "__version__", "99.0.0")
     monkeypatch.setattr(cxtui, "__version__", "99.0.0")  # the probe cache reads it here
     upgraded = open_analysis(shop, cache_dir=cache)
     assert upgraded.from_cache is False
@@ -373,6 +374,113 @@ def test_a_new_version_is_a_different_entry(
 
     monkeypatch.undo()
     assert open_analysis(shop, cache_dir=cache).from_cache is True  # the old entry is intact
+
+
+# ---------------------------------------------------------------- invalidation by facts definitions
+
+
+def _extra_column(frame: pl.LazyFrame) -> pl.LazyFrame:
+    return frame.with_columns(pl.lit(1.5).alias("extra_fact"))
+
+
+def _revenue_as_float32(frame: pl.LazyFrame) -> pl.LazyFrame:
+    return frame.with_columns(pl.col("revenue_12m").cast(pl.Float32))
+
+
+@pytest.mark.parametrize("change", [_extra_column, _revenue_as_float32])
+def test_a_changed_facts_definition_is_a_cache_miss(
+    shop: Path, cache: Path, monkeypatch: pytest.MonkeyPatch, change
+) -> None:
+    """The facts builder changed with no version bump and no edit the code
+    version sees (replaced at run time): a new column, or a column's new dtype,
+    is a new facts schema, so the next open builds the facts again instead of
+    serving the old entry, and that new entry then serves."""
+    base = open_analysis(shop, cache_dir=cache)
+    base_key = cache_key(base.ds)
+    assert open_analysis(shop, cache_dir=cache).from_cache is True
+    defined = cxtui.engine.build.facts_from_joined
+    monkeypatch.setattr(
+        cxtui.engine.build, "facts_from_joined", lambda ds, frame: change(defined(ds, frame))
+    )
+    changed = open_analysis(shop, cache_dir=cache)
+    assert changed.from_cache is False
+    assert cache_key(changed.ds) != base_key
+    assert len(facts_files(cache)) == 2
+    if change is _extra_column:
+        assert changed.facts["extra_fact"].to_list() == [1.5, 1.5, 1.5]
+        assert_frame_equal(changed.facts.drop("extra_fact"), base.facts)
+    else:
+        assert changed.facts.schema["revenue_12m"] == pl.Float32
+        assert changed.facts["revenue_12m"].to_list() == [1500.0, 200.0, 50.0]
+    again = open_analysis(shop, cache_dir=cache)
+    assert again.from_cache is True
+    assert_frame_equal(again.facts, changed.facts)
+
+    monkeypatch.undo()
+    old = open_analysis(shop, cache_dir=cache)
+    assert old.from_cache is True  # the old entry is intact
+    assert_frame_equal(old.facts, base.facts)
+
+
+def test_a_new_code_version_of_the_build_is_a_different_entry(
+    shop: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit to the build's sources (seen as a new code_version) makes a new
+    facts entry and a new output entry, even with an unchanged facts schema."""
+    base = open_analysis(shop, cache_dir=cache)
+    output = output_cache_path(base.ds, cache, "report")
+    monkeypatch.setattr(cxtui.engine.build, "code_version", lambda: "0" * 32)
+    rebuilt = open_analysis(shop, cache_dir=cache)
+    assert rebuilt.from_cache is False
+    assert len(facts_files(cache)) == 2
+    assert_frame_equal(rebuilt.facts, base.facts)
+    assert output_cache_path(rebuilt.ds, cache, "report") != output
+
+
+def test_the_output_key_does_not_build_the_facts_plan(
+    shop: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A warm report is answered from its output entry: its key has the build's
+    code version but not the facts' schema, whose lazy plan costs more to build
+    than the rest of the warm path."""
+    ds = open_dataset(shop)
+    before = output_cache_path(ds, cache, "report")
+
+    def no_plan(ds):
+        raise AssertionError("the output key built the facts plan")
+
+    monkeypatch.setattr(cxtui.engine.build, "facts_schemas", no_plan)
+    assert output_cache_path(ds, cache, "report") == before
+    with pytest.raises(AssertionError, match="facts plan"):
+        cache_key(ds)  # the facts key does
+
+
+KEYS_SCRIPT = """
+import sys
+from cxtui.data.load import open_dataset
+from cxtui.engine import cache_key, code_version, output_cache_path
+ds = open_dataset(sys.argv[1])
+print(code_version(), cache_key(ds), output_cache_path(ds, None, "x").name)
+print(sorted(m for m in ("rich", "textual") if m in sys.modules))
+"""
+
+
+def test_the_keys_are_stable_across_processes(shop: Path) -> None:
+    """Unchanged code and data give the same keys in every process, whatever
+    the hash seed; computing them imports neither Rich nor Textual."""
+    ds = open_dataset(shop)
+    here = f"{code_version()} {cache_key(ds)} {output_cache_path(ds, None, 'x').name}\n[]\n"
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", KEYS_SCRIPT, str(shop)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2")
+    ]
+    assert runs == [here, here]
 
 
 # ---------------------------------------------------------------- corrupt cache files
@@ -715,7 +823,7 @@ def test_concurrent_processes_share_one_cache_safely(tmp_path: Path) -> None:
 
 
 def test_facts_are_sorted_by_id_in_column_batches() -> None:
-    from cxtui.engine import _sorted_by_id
+    from cxtui.engine.build import _sorted_by_id
 
     ids = ["c", "a", "e", "b", "d"]
     frame = pl.DataFrame(

@@ -4,6 +4,7 @@ cxtui.metrics.facts, which joins on the id itself."""
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -11,8 +12,9 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-import cxtui.engine as engine
+import cxtui.engine.build as build
 from cxtui.data.load import open_dataset
+from cxtui.engine import build_facts
 from cxtui.metrics.facts import customer_facts, other_ids
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
@@ -27,7 +29,7 @@ def reference(root: Path, as_of: date | None = None) -> tuple[pl.DataFrame, pl.D
 
 def built(root: Path, as_of: date | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     ds = open_dataset(root, as_of=as_of)
-    facts, others, from_cache = engine.build_facts(ds, use_cache=False)
+    facts, others, from_cache = build_facts(ds, use_cache=False)
     assert not from_cache
     return facts.sort("customer_id", nulls_last=True), others.sort("customer_id", nulls_last=True)
 
@@ -95,22 +97,121 @@ def test_ids_sharing_a_hash_fall_back_to_joining_the_ids(
     """Every id given the same hash: the hash joins match customers to other ids'
     rows, which the check sees, and the facts are built by joining the ids."""
     root = shop_with_strangers(tmp_path / "shop")
-    hashed = engine._with_id_hash
+    hashed = build._with_id_hash
 
     def colliding(df: pl.DataFrame) -> pl.LazyFrame:
         cid = pl.col("customer_id")
         return hashed(df).with_columns(
-            pl.when(cid.is_not_null()).then(pl.lit(7, dtype=pl.UInt64)).alias(engine._ID_HASH)
+            pl.when(cid.is_not_null()).then(pl.lit(7, dtype=pl.UInt64)).alias(build._ID_HASH)
         )
 
-    monkeypatch.setattr(engine, "_with_id_hash", colliding)
+    monkeypatch.setattr(build, "_with_id_hash", colliding)
     ds = open_dataset(root)
-    aggregates = {t: lf.collect() for t, lf in engine.table_aggregates(ds).items()}
-    assert engine._joined_by_hash(ds.tables["customers"].collect(), aggregates) is None
+    aggregates = {t: lf.collect() for t, lf in build.table_aggregates(ds).items()}
+    assert build._joined_by_hash(ds.tables["customers"].collect(), aggregates) is None
     facts, others = built(root)
     want_facts, want_others = reference(root)
     assert_frame_equal(facts, want_facts)
     assert_frame_equal(others, want_others)
+
+
+def customers_only(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    text = "customer_id,plan,signup_date\nb,pro,2024-03-01\na,,2024-01-02\n"
+    (root / "customers.csv").write_text(text)
+    return root
+
+
+def orders_only(root: Path) -> Path:
+    """No customers table: the customers are derived from the orders' ids."""
+    root.mkdir(parents=True, exist_ok=True)
+    pl.DataFrame(
+        {
+            "customer_id": ["a", "b", "a"],
+            "order_date": [date(2025, 1, 10), date(2025, 3, 1), date(2025, 5, 1)],
+            "amount": [10.0, float("nan"), 5.0],
+        }
+    ).write_parquet(root / "orders.parquet")
+    return root
+
+
+@pytest.mark.parametrize(
+    ("make", "as_of"),
+    [
+        (shop_with_strangers, None),
+        (shop_with_strangers, date(2025, 4, 30)),
+        (customers_only, None),
+        (orders_only, None),
+        (lambda root: DEMO, None),
+    ],
+)
+def test_facts_schemas_are_the_schemas_of_the_build(tmp_path: Path, make, as_of) -> None:
+    """The fingerprint's schemas, resolved over empty frames, are those of the
+    facts and the other ids' sums the build collects, column order included."""
+    ds = open_dataset(make(tmp_path / "shop"), as_of=as_of)
+    facts, others, _, _ = build.facts_and_others(ds)
+    assert build.facts_schemas(ds) == (facts.schema, others.schema)
+    assert list(build.facts_schemas(ds)[0]) == facts.columns
+
+
+def write_package(root: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+
+
+def test_code_version_follows_the_imports_of_the_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sources hashed are the roots' and those of the modules they import
+    (absolute, relative, inside functions), of the package they live in, and
+    of those modules' packages, without importing any of them; an edit to one
+    of them changes the version, an edit elsewhere does not."""
+    write_package(
+        tmp_path / "fingerprinted",
+        {
+            "__init__.py": "",
+            "a.py": (
+                "import json\n"
+                "from fingerprinted.b import value\n"
+                "from . import c\n\n\n"
+                "def later():\n"
+                "    from fingerprinted.sub.d import (\n"
+                "        thing,  # a comment\n"
+                "    )\n"
+            ),
+            "b.py": "value = 1\n",
+            "c.py": "from .e import other as renamed\n",
+            "e.py": "other = 2\n",
+            "sub/__init__.py": "from fingerprinted import unrelated\n",  # not followed
+            "sub/d.py": "import fingerprinted.f\nthing = 3\n",
+            "f.py": "",
+            "unrelated.py": "",
+        },
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    found = build.module_sources(["fingerprinted.a"])
+    names = ["", ".a", ".b", ".c", ".e", ".f", ".sub", ".sub.d"]
+    assert sorted(found) == [f"fingerprinted{n}" for n in names]
+    assert found["fingerprinted.b"] == b"value = 1\n"
+    assert "fingerprinted" not in sys.modules  # read from the path, never imported
+
+    version = build.sources_version(["fingerprinted.a"])
+    assert build.sources_version(["fingerprinted.a"]) == version
+    (tmp_path / "fingerprinted" / "unrelated.py").write_text("x = 1\n")
+    assert build.sources_version(["fingerprinted.a"]) == version
+    (tmp_path / "fingerprinted" / "f.py").write_text("x = 1\n")
+    assert build.sources_version(["fingerprinted.a"]) != version
+
+
+def test_the_build_code_version_covers_the_facts_definitions() -> None:
+    """The facts' own modules are in the build's version; the front ends are not
+    (an edit to a pane's rendering keeps the facts cache)."""
+    names = set(build.module_sources(build.BUILD_MODULES))
+    assert {"cxtui.engine.build", "cxtui.metrics.facts", "cxtui.data.load"} <= names
+    assert {"cxtui.data.config", "cxtui.data.schema", "cxtui.metrics.periods"} <= names
+    assert not {n for n in names if n.startswith(("cxtui.tui", "cxtui.views", "cxtui.cli"))}
+    assert "cxtui.engine.analysis" not in names and "cxtui.render.tables" not in names
 
 
 def test_reading_one_account_filters_in_the_parquet_scan() -> None:

@@ -1,0 +1,284 @@
+"""The caches: the facts cache (its key, its files and their metadata, pruning,
+background writes), `build_facts` that reads an entry or builds and writes one,
+and the cache of a command's finished output.
+
+A facts entry is two Parquet files, `others-KEY` then `facts-KEY` (a facts
+file without its others file is not an entry). KEY (`cache_key`) names the
+input files' paths, sizes and mtimes, the config, as_of, the version and the
+fingerprint of the facts definitions (`build.facts_fingerprint`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import polars as pl
+
+from cxtui import __version__
+from cxtui.atomic import write_atomic
+from cxtui.data.load import Dataset
+from cxtui.engine import build
+from cxtui.engine.collect import collect
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "cxtui"
+
+
+def cache_key(ds: Dataset) -> str:
+    """The facts cache key: the input files' paths, sizes and mtimes, the config,
+    as_of, the version and the fingerprint of the facts definitions (the facts'
+    schema and the build's code version, `build.facts_fingerprint`). No data is
+    read: the schema comes from the build's lazy plan."""
+    return _key(ds, build.facts_fingerprint(ds))
+
+
+def _key(ds: Dataset, definitions: str) -> str:
+    h = hashlib.sha256()
+    h.update(__version__.encode())
+    h.update(str(ds.as_of).encode())
+    h.update(ds.config.fingerprint().encode())
+    h.update(definitions.encode())
+    for table in sorted(ds.sources):
+        for p in ds.sources[table]:
+            st = p.stat()
+            h.update(f"{table}|{p.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:32]
+
+
+def _warn(message: str) -> None:
+    print(f"cxtui: warning: {message}", file=sys.stderr)
+
+
+_unwritable: set[Path] = set()
+
+
+def _warn_unwritable(folder: Path, what: str, reason: str) -> None:
+    """Once per folder and process: a read-only or full cache folder fails every
+    write, and one line says it."""
+    if folder not in _unwritable:
+        _unwritable.add(folder)
+        _warn(f"cannot write the {what} cache in {folder} ({reason}); continuing without")
+
+
+def _read_cache(path: Path) -> pl.DataFrame | None:
+    if not path.is_file():
+        return None
+    try:
+        return pl.read_parquet(path)
+    except Exception as exc:  # a corrupt or unreadable cache is only a lost speed-up
+        _warn(f"ignoring unreadable cache file {path} ({type(exc).__name__}); rebuilding")
+        return None
+
+
+# The others file's key-value metadata carries the entry's data-quality notes
+# (NaN / inf counted by the facts pass, see build.facts_and_others); the facts
+# file's, its column order and the columns left out as copies of the customers table.
+_NOTES_KEY = "cxtui.notes"
+_COLUMNS_KEY = "cxtui.columns"
+_COPIED_KEY = "cxtui.copied"
+_ROOT_KEY = "cxtui.root"  # the dataset folder, for pruning its old entries
+
+# Entries kept per dataset folder (as_of and config variants stay warm); every
+# change to the data makes a new entry, and the least recently used go.
+KEEP_ENTRIES = 4
+
+CacheFile = tuple[Path, pl.DataFrame, "dict[str, str] | None"]
+
+
+def _read_lists(path: Path, *keys: str) -> list[list[str] | None]:
+    """JSON lists kept in a cache file's metadata, one footer read for all of
+    them; None for one that is missing or unreadable (another version's)."""
+    try:
+        meta = pl.read_parquet_metadata(path)
+    except Exception:  # unreadable: not an entry
+        return [None for _ in keys]
+    out: list[list[str] | None] = []
+    for key in keys:
+        try:
+            out.append([str(n) for n in json.loads(meta[key])])
+        except (KeyError, TypeError, ValueError):
+            out.append(None)
+    return out
+
+
+def _read_facts(ds: Dataset, path: Path) -> pl.DataFrame | None:
+    """A cached facts file, with the columns it left out (verbatim copies of the
+    customers table, see `build._copied_columns`) read again from the customers."""
+    stored = _read_cache(path)
+    if stored is None:
+        return None
+    copied, columns = _read_lists(path, _COPIED_KEY, _COLUMNS_KEY)
+    if not copied:  # none: the file holds every column
+        return stored
+    if columns is None:
+        return None
+    customers = collect(ds.tables["customers"].select("customer_id", *copied))
+    if not customers["customer_id"].equals(stored["customer_id"]):
+        _warn(f"ignoring cache file {path} (it does not match the customers); rebuilding")
+        return None
+    restored = stored.hstack(_chunked_like(customers.drop("customer_id"), stored).get_columns())
+    return restored.select(columns)
+
+
+def _chunked_like(frame: pl.DataFrame, like: pl.DataFrame) -> pl.DataFrame:
+    """`frame` cut into chunks of the lengths of `like`'s (one per cached row
+    group): columns side by side with unequal chunks are copied whole to align
+    them by the next select, equal ones are not."""
+    parts, start = [], 0
+    for chunk in like.get_columns()[0].get_chunks():
+        parts.append(frame.slice(start, len(chunk)).rechunk())
+        start += len(chunk)
+    return pl.concat(parts, rechunk=False) if parts else frame
+
+
+def _touch(path: Path) -> None:
+    """Stamp a facts file as used now, to the nanosecond (the file system's own
+    stamps can tie within a few milliseconds)."""
+    now = time.time_ns()
+    with contextlib.suppress(OSError):
+        os.utime(path, ns=(now, now))
+
+
+def _prune(folder: Path, root: str) -> None:
+    """Delete the entries of the dataset folder `root` beyond the KEEP_ENTRIES
+    most recently used (a hit touches its facts file's mtime; reading a file
+    moves its access time, so that would not do). An entry another process is
+    reading stays readable on POSIX; one about to be read is rebuilt."""
+    entries = []
+    for path in folder.glob("facts-*.parquet"):
+        try:
+            if pl.read_parquet_metadata(path).get(_ROOT_KEY) == root:
+                entries.append((path.stat().st_mtime_ns, path))
+        except Exception:  # unreadable or being replaced: not ours to judge
+            continue
+    entries.sort(reverse=True)
+    for _, path in entries[KEEP_ENTRIES:]:
+        key = path.name.removeprefix("facts-").removesuffix(".parquet")
+        for old in (path, folder / f"others-{key}.parquet"):
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+
+def _write_cache(files: list[CacheFile], root: str | None = None) -> None:
+    """Write one cache entry's files in order, each atomically; on the first
+    failure warn once and stop (an entry needs all its files). Then, with the
+    entry's dataset folder `root`, prune that folder's old entries."""
+    for path, df, metadata in files:
+        try:
+            write_atomic(
+                path,
+                lambda tmp, df=df, metadata=metadata: df.write_parquet(
+                    tmp,
+                    compression="lz4",
+                    row_group_size=100_000,
+                    statistics=False,
+                    metadata=metadata,
+                ),
+            )
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            # a full disk reaches us as a polars ComputeError, not an OSError
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            _warn_unwritable(path.parent, "facts", reason)
+            return
+    if root is not None and files:
+        _touch(files[-1][0])
+        _prune(files[-1][0].parent, root)
+
+
+_writers: list[threading.Thread] = []
+
+
+def _write_cache_soon(files: list[CacheFile], root: str | None = None) -> None:
+    """Write the facts cache in a thread while the caller goes on to its panes.
+    `finish_cache_writes` waits for it."""
+    writer = threading.Thread(target=_write_cache, args=(files, root), name="cxtui-cache-write")
+    writer.start()
+    _writers.append(writer)
+
+
+def finish_cache_writes() -> None:
+    """Wait for background cache writes (before exit, or before reading the cache)."""
+    while _writers:
+        _writers.pop().join()
+
+
+def _add_notes(ds: Dataset, notes: list[str]) -> None:
+    ds.notes.extend(n for n in notes if n not in ds.notes)
+
+
+def build_facts(
+    ds: Dataset, cache_dir: Path | None = None, use_cache: bool = True, background: bool = False
+) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
+    """The facts and the other ids' sums (`facts.other_ids`), from the cache when
+    it is fresh. Returns (facts, others, from_cache); the notes of the facts pass
+    (NaN / inf left out) join `ds.notes`. With `background`, a new cache entry is
+    written in a thread (see `finish_cache_writes`)."""
+    facts_path = others_path = None
+    if use_cache:
+        finish_cache_writes()  # an entry being written in this process is read whole
+        key = cache_key(ds)
+        folder = cache_dir or default_cache_dir()
+        facts_path = folder / f"facts-{key}.parquet"
+        others_path = folder / f"others-{key}.parquet"
+        cached = _read_facts(ds, facts_path)
+        others = _read_cache(others_path) if cached is not None else None
+        notes = _read_lists(others_path, _NOTES_KEY)[0] if others is not None else None
+        if cached is not None and others is not None and notes is not None:
+            _add_notes(ds, notes)
+            _touch(facts_path)  # recently used: pruned last (_prune)
+            return cached, others, True
+    facts, others, notes, copied = build.facts_and_others(ds)
+    _add_notes(ds, notes)
+    if facts_path is not None and others_path is not None:
+        # others first: a facts file without its others is not an entry
+        notes_meta = {_NOTES_KEY: json.dumps(notes)}
+        root = str(ds.root.resolve())
+        facts_meta = {
+            _COLUMNS_KEY: json.dumps(facts.columns),
+            _COPIED_KEY: json.dumps(copied),
+            _ROOT_KEY: root,
+        }
+        files: list[CacheFile] = [
+            (others_path, others, notes_meta),
+            (facts_path, facts.drop(copied), facts_meta),
+        ]
+        (_write_cache_soon if background else _write_cache)(files, root)
+    return facts, others, False
+
+
+# ---------------------------------------------------------------- output cache
+
+
+def output_cache_path(ds: Dataset, cache_dir: Path | None, *parts: str) -> Path:
+    """Where a command's finished output for this dataset state is kept: the
+    facts cache key's files, config, as_of, version and the build's code version,
+    plus what shapes the output. Not the facts' schema: building the facts plan
+    for it takes longer than the rest of a warm report, and with the code
+    unchanged (the code version) the schema is unchanged."""
+    h = hashlib.sha256(_key(ds, build.code_version()).encode())
+    for part in parts:
+        h.update(b"\0" + part.encode())
+    return (cache_dir or default_cache_dir()) / f"output-{h.hexdigest()[:32]}.txt"
+
+
+def read_output_cache(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+    except (OSError, UnicodeDecodeError):
+        return None  # an unreadable entry is only a lost speed-up
+
+
+def write_output_cache(path: Path, text: str) -> None:
+    try:
+        write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    except OSError as exc:
+        _warn_unwritable(path.parent, "output", str(exc.strerror))
