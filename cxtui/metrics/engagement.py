@@ -136,28 +136,24 @@ def diversity_members(
     scope: Scope, label: str, by: str | None = None, by_value: object = None
 ) -> pl.LazyFrame:
     """Exactly the customers a `diversity_bins` row counts (facts rows plus
-    `event_types`), most event types first, then customer_id."""
+    `event_types`), in the facts' order (a scope over `Analysis.ranked(...)`
+    gives them ranked; a sort of every facts column here would be slow)."""
     labels = diversity_labels(scope.ds.config.diversity_edges)
     if label not in labels:
         raise CxError(f"unknown diversity bin {label!r}; fix: use one of {', '.join(labels)}")
     if by is not None:
         check_dimension(scope, by)
-    return (
-        customer_diversity(scope)
-        .filter((pl.col(DIVERSITY) == label) & _in_group(by, by_value))
-        .sort([EVENT_TYPES, "customer_id"], descending=[True, False])
-    )
+    return customer_diversity(scope).filter((pl.col(DIVERSITY) == label) & _in_group(by, by_value))
 
 
 def engagement_level_members(
     scope: Scope, level: str, by: str | None = None, by_value: object = None
 ) -> pl.LazyFrame:
-    """Exactly the customers an `engagement_levels` row counts (facts rows)."""
+    """Exactly the customers an `engagement_levels` row counts (facts rows), in
+    the facts' order."""
     require_events(scope)
     if level not in LEVELS:
         raise CxError(f"unknown engagement level {level!r}; fix: use one of {', '.join(LEVELS)}")
     if by is not None:
         check_dimension(scope, by)
-    return scope.universe.filter((pl.col(LEVEL) == level) & _in_group(by, by_value)).sort(
-        ["events_90d", "customer_id"], descending=[True, False]
-    )
+    return scope.universe.filter((pl.col(LEVEL) == level) & _in_group(by, by_value))

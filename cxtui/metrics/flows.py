@@ -24,7 +24,7 @@ import polars as pl
 from cxtui.errors import CxError
 from cxtui.metrics.panes import check_dimension
 from cxtui.metrics.scope import Scope, ratio
-from cxtui.metrics.values import arr_expr, known_sum, value_expr
+from cxtui.metrics.values import arr_expr, value_expr
 
 FLOW_MEASURES = ("value", "arr", "mrr", "revenue_12m")
 DEFAULT_MIN_SHARE = 0.01
@@ -78,87 +78,85 @@ def _parents(i: int) -> list[str]:
     return ["_root", *(_rank(j) for j in range(i))]
 
 
-def _build(
-    scope: Scope, path: Sequence[str], measure: str, min_share: float
-) -> tuple[pl.LazyFrame, list[pl.LazyFrame]]:
-    """Per customer its ranks `_r0…` (and `_m`, the measure), and per level its
-    nodes: parent ranks, own rank, customers, `_o` (other), `_k` (value), sums."""
+def _assigned(scope: Scope, path: Sequence[str], measure: str, min_share: float) -> pl.LazyFrame:
+    """One row per distinct combination of the path's values (`_v0…`), with its
+    customers `_n` and the measure's known sum `_ms` and count `_mn`; and for
+    each level i: `_k{i}` (the value, null when folded), `_o{i}` (folded into
+    "other"), `_c{i}` (the node's customers) and `_r{i}` (the node's rank among
+    its siblings). Every node is a union of such combinations, so the tree is
+    worked out on these few rows rather than on every customer."""
     check_flow(scope, path, min_share)
-    frame = scope.universe.select(
-        "customer_id",
-        flow_measure(scope, measure).alias("_m"),
-        *(pl.col(d).alias(f"_v{i}") for i, d in enumerate(path)),
-        pl.lit(1, pl.Int64).alias("_root"),
+    m = pl.col("_m")
+    values = [f"_v{i}" for i in range(len(path))]
+    frame = (
+        scope.universe.select(
+            *(pl.col(d).alias(v) for d, v in zip(path, values, strict=True)),
+            flow_measure(scope, measure).alias("_m"),
+        )
+        .group_by(values)
+        .agg(
+            pl.len().cast(pl.Int64).alias("_n"),
+            m.sum().alias("_ms"),
+            m.count().cast(pl.Int64).alias("_mn"),
+        )
+        .with_columns(pl.lit(1, pl.Int64).alias("_root"), pl.col("_n").sum().alias("_total"))
     )
-    frame = frame.join(frame.select(pl.len().alias("_total")), how="cross")
-    levels = []
     for i in range(len(path)):
-        parent, value = _parents(i), f"_v{i}"
-        counts = frame.group_by([*parent, value]).agg(pl.len().alias("_n"))
-        frame = frame.join(counts, on=[*parent, value], how="left", nulls_equal=True)
-        folded = (pl.col("_n") / pl.col("_total")) < min_share
+        parent, value = _parents(i), pl.col(values[i])
+        n = pl.col("_n").sum().over([*parent, values[i]])
+        folded = (n / pl.col("_total")) < min_share
         frame = frame.with_columns(
-            folded.alias("_o"), pl.when(~folded).then(pl.col(value)).alias("_k")
-        ).drop("_n")
-        key = [*parent, "_o", "_k"]
-        m = pl.col("_m")
-        nodes = (
-            frame.group_by(key)
-            .agg(
-                pl.len().cast(pl.Int64).alias("customers"),
-                known_sum(m).alias("measure_sum"),
-                m.mean().alias("measure_mean"),
-                pl.col("_total").first(),
-            )
-            .sort(
-                [*parent, "customers", "_o", "_k"],
-                descending=[False] * len(parent) + [True, False, False],
-                nulls_last=True,
-            )
-            .with_columns((pl.int_range(pl.len()).over(parent) + 1).cast(pl.Int64).alias(_rank(i)))
+            folded.alias(f"_o{i}"), pl.when(~folded).then(value).alias(f"_k{i}")
         )
-        frame = frame.join(nodes.select(*key, _rank(i)), on=key, how="left", nulls_equal=True).drop(
-            "_o", "_k"
+        node = [*parent, f"_o{i}", f"_k{i}"]
+        frame = frame.with_columns(pl.col("_n").sum().over(node).alias(f"_c{i}"))
+        k = pl.col(f"_k{i}")
+        # siblings: customers desc, real values before "other", value asc, null last
+        order = pl.struct(
+            (-pl.col(f"_c{i}")).alias("c"), pl.col(f"_o{i}").alias("o"), k.is_null().alias("z"), k
         )
-        levels.append(nodes)
-    return frame, levels
+        frame = frame.with_columns(order.rank("dense").over(parent).cast(pl.Int64).alias(_rank(i)))
+    return frame
 
 
 def _node_id(i: int) -> pl.Expr:
     return pl.concat_str([pl.col(_rank(j)).cast(pl.String) for j in range(i + 1)], separator=".")
 
 
-def _finished(levels: list[pl.LazyFrame], path: Sequence[str]) -> list[pl.LazyFrame]:
-    """Each level's nodes with ids, labels and shares (still carrying the ranks)."""
-    out = []
-    for i, nodes in enumerate(levels):
-        parent = _parents(i)
-        if i == 0:
-            nodes = nodes.with_columns(pl.col("_total").alias("_parent_customers"))
-        else:
-            above = levels[i - 1].select(*_parents(i - 1), _rank(i - 1), "customers")
-            nodes = nodes.join(
-                above.rename({"customers": "_parent_customers"}), on=parent, how="left"
-            )
-        customers = pl.col("customers").cast(pl.Float64)
-        out.append(
-            nodes.with_columns(
-                _node_id(i).alias("node_id"),
-                (_node_id(i - 1) if i else pl.lit(None, pl.String)).alias("parent_id"),
-                pl.lit(i + 1, pl.Int64).alias("depth"),
-                pl.lit(path[i]).alias("dimension"),
-                pl.when(pl.col("_o"))
+def _level_nodes(frame: pl.LazyFrame, path: Sequence[str], i: int) -> pl.LazyFrame:
+    """The nodes at depth i + 1 with every NODE_KEYS column, plus their ranks."""
+    ranks = [_rank(j) for j in range(i + 1)]
+    customers = pl.col("customers").cast(pl.Float64)
+    parent_customers = pl.col("_total") if i == 0 else pl.col(f"_c{i - 1}")
+    known = pl.col("_mn").sum()
+    return (
+        frame.group_by(ranks)
+        .agg(
+            pl.col("_n").sum().alias("customers"),
+            pl.when(known > 0).then(pl.col("_ms").sum()).alias("measure_sum"),
+            ratio(pl.col("_ms").sum(), known.cast(pl.Float64)).alias("measure_mean"),
+            pl.col("_total").first(),
+            parent_customers.first().alias("_parent_customers"),
+            pl.col(f"_o{i}").first().alias("other"),
+            pl.col(f"_k{i}").first().alias("_k"),
+            *(
+                pl.when(pl.col(f"_o{j}").first())
                 .then(pl.lit(OTHER))
-                .otherwise(pl.col("_k").cast(pl.String))
-                .alias("label"),
-                pl.col("_o").alias("other"),
-                ratio(customers, pl.col("_parent_customers").cast(pl.Float64)).alias(
-                    "share_of_parent"
-                ),
-                ratio(customers, pl.col("_total").cast(pl.Float64)).alias("share_of_total"),
-            )
+                .otherwise(pl.col(f"_k{j}").first().cast(pl.String))
+                .alias(f"_label{j}")
+                for j in range(i + 1)
+            ),
         )
-    return out
+        .with_columns(
+            _node_id(i).alias("node_id"),
+            (_node_id(i - 1) if i else pl.lit(None, pl.String)).alias("parent_id"),
+            pl.lit(i + 1, pl.Int64).alias("depth"),
+            pl.lit(path[i]).alias("dimension"),
+            pl.col(f"_label{i}").alias("label"),
+            ratio(customers, pl.col("_parent_customers").cast(pl.Float64)).alias("share_of_parent"),
+            ratio(customers, pl.col("_total").cast(pl.Float64)).alias("share_of_total"),
+        )
+    )
 
 
 def flow_nodes(
@@ -172,10 +170,10 @@ def flow_nodes(
     at depth 1), depth (1 = the path's first dimension), dimension, label (the
     value as text; null for a null value; "other" for a folded node), other,
     customers, share_of_parent, share_of_total, measure_sum, measure_mean."""
-    _, levels = _build(scope, path, measure, min_share)
+    frame = _assigned(scope, path, measure, min_share)
     parts = [
-        lvl.select(*(_rank(j) for j in range(i + 1)), *NODE_KEYS)
-        for i, lvl in enumerate(_finished(levels, path))
+        _level_nodes(frame, path, i).select(*(_rank(j) for j in range(i + 1)), *NODE_KEYS)
+        for i in range(len(path))
     ]
     ranks = [pl.col(_rank(j)).fill_null(0) for j in range(len(path))]
     return pl.concat(parts, how="diagonal").sort(ranks).select(NODE_KEYS)
@@ -190,16 +188,8 @@ def flow_paths(
     """One row per full path (the leaves, in tree order): one text column per
     path dimension, named after it, with the node labels, then the leaf's
     customers, share_of_parent, share_of_total, measure_sum, measure_mean."""
-    _, levels = _build(scope, path, measure, min_share)
-    finished = _finished(levels, path)
     n = len(path)
-    leaves = finished[-1]
-    for i in range(n - 1):
-        ranks = [_rank(j) for j in range(i + 1)]
-        leaves = leaves.join(
-            finished[i].select(*ranks, pl.col("label").alias(f"_label{i}")), on=ranks, how="left"
-        )
-    leaves = leaves.with_columns(pl.col("label").alias(f"_label{n - 1}"))
+    leaves = _level_nodes(_assigned(scope, path, measure, min_share), path, n - 1)
     return leaves.sort([_rank(j) for j in range(n)]).select(
         *(pl.col(f"_label{i}").alias(dim) for i, dim in enumerate(path)), *FIGURES
     )
@@ -210,23 +200,26 @@ def flow_members(
     path: Sequence[str],
     node_id: str,
     min_share: float = DEFAULT_MIN_SHARE,
-    measure: str = "value",
 ) -> pl.LazyFrame:
-    """Exactly the customers one node counts (facts rows), by the measure desc
-    (nulls last), then customer_id."""
+    """Exactly the customers one node counts (facts rows), in the facts' order
+    (the tree does not depend on the measure)."""
     try:
         ranks = [int(part) for part in node_id.split(".")]
     except ValueError:
         ranks = []
     if not ranks or len(ranks) > len(path) or min(ranks) < 1:
         raise CxError(f"flows: no node {node_id!r}; fix: give a node id such as 1 or 1.2")
-    frame, _ = _build(scope, path, measure, min_share)
+    combos = _assigned(scope, path, "value", min_share)
     cond = pl.lit(True)
     for j, r in enumerate(ranks):
         cond &= pl.col(_rank(j)) == r
-    ids = frame.filter(cond).select("customer_id", "_m")
-    return (
-        scope.universe.join(ids, on="customer_id", how="inner", maintain_order="left")
-        .sort(["_m", "customer_id"], descending=[True, False], nulls_last=True)
-        .drop("_m")
+    values = [f"_v{i}" for i in range(len(path))]
+    chosen = combos.filter(cond).select(values)
+    members = scope.universe.with_columns(
+        pl.col(d).alias(v) for d, v in zip(path, values, strict=True)
     )
+    # no sort here: a semi join keeps the facts' order, so a scope over
+    # `Analysis.ranked(...)` lists the node's customers already ranked
+    return members.join(
+        chosen, on=values, how="semi", nulls_equal=True, maintain_order="left"
+    ).drop(values)

@@ -217,6 +217,6 @@ def lift_summary(scope: Scope, subject: LiftSubject) -> pl.LazyFrame:
 
 
 def lift_members(scope: Scope, subject: LiftSubject, with_side: bool) -> pl.LazyFrame:
-    """Exactly the customers one side counts (facts rows), by customer_id."""
+    """Exactly the customers one side counts (facts rows), in the facts' order."""
     side = pl.col(SIDE) if with_side else ~pl.col(SIDE)
-    return _with_side(scope, subject).filter(side).drop(SIDE).sort("customer_id")
+    return _with_side(scope, subject).filter(side).drop(SIDE)
