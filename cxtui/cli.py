@@ -384,7 +384,7 @@ def _print_any(out: Any, color: ColorMode) -> None:
 def _register_views() -> None:
     """Every view's command, listed first in `cxtui --help` (in the panes' order),
     then the commands that are not views."""
-    from cxtui.registry import all_views
+    from cxtui.viewdefs import all_views
 
     others = list(app.registered_commands)
     app.registered_commands.clear()

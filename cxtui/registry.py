@@ -273,20 +273,10 @@ def register(view: View) -> View:
     return view
 
 
-def all_views() -> list[View]:
-    """Every view, in the order the TUI lists them (registration order)."""
-    import cxtui.viewdefs  # noqa: F401  (each definition registers itself)
-
+def registered() -> list[View]:
+    """The views registered so far, in registration order (`cxtui.viewdefs`
+    imports every definition: use its `all_views`)."""
     return list(_VIEWS.values())
-
-
-def get(view_id: str) -> View:
-    all_views()
-    return _VIEWS[view_id]
-
-
-def pane_views() -> list[View]:
-    return [v for v in all_views() if v.in_tui]
 
 
 def groups(views: Sequence[View]) -> list[tuple[str, list[View]]]:

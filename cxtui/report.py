@@ -9,7 +9,7 @@ import polars as pl
 
 from cxtui import views
 from cxtui.engine import Analysis
-from cxtui.registry import ReportPart, all_views
+from cxtui.registry import ReportPart
 from cxtui.render import (
     ResultTable,
     render_object,
@@ -17,6 +17,7 @@ from cxtui.render import (
     to_markdown,
     to_rich_table,
 )
+from cxtui.viewdefs import all_views
 
 
 @dataclass

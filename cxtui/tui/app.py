@@ -16,13 +16,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from cxtui.commands import Invocation
 from cxtui.data.load import Dataset
 from cxtui.engine import Analysis
 from cxtui.errors import CxError
 from cxtui.render import safe_text
-from cxtui.commands import Invocation
-from cxtui.tui.messages import AnalysisReady
-from cxtui.tui.screens.base import DataScreen, Derived, TopBar
+from cxtui.tui.messages import AnalysisReady, TableReady
+from cxtui.tui.screens.base import DataScreen, TopBar
 from cxtui.tui.screens.main import MainScreen
 
 # Where a key works, in the help screen's words.
@@ -188,11 +188,11 @@ class CxApp(App):
 
         base, key, desc, text = view.base, view.sort_key, view.sort_desc, view.filter_text
 
-        def work() -> Derived:
+        def work():
             rt = views.sort_table(base, key, desc) if key else base
-            return Derived(views.filter_table(rt, text))
+            return views.filter_table(rt, text)
 
-        screen.run_query(view.id, work, cursor_row=0)
+        screen.run_query(view.id, work, lambda rt: TableReady(view.id, rt, 0, derived=True))
 
     def action_command(self) -> None:
         from cxtui.tui.screens.modals import CommandScreen
@@ -325,6 +325,10 @@ class CxApp(App):
                 f"key: {key}",
                 lambda b=binding, n=node: self.call_later(self.run_action, b.action, n),
             )
+        for screen_ in self.screen_stack:
+            if isinstance(screen_, MainScreen):
+                for title, help_text, callback in screen_.pane_commands():
+                    yield SystemCommand(title, help_text, callback)
 
 
 def run_app(

@@ -8,3 +8,18 @@ from cxtui.viewdefs import top
 from cxtui.viewdefs import churn
 from cxtui.viewdefs import at_risk
 from cxtui.viewdefs import retention
+
+from cxtui.registry import View, registered
+
+
+def all_views() -> list[View]:
+    """Every view, in the order of the panes."""
+    return registered()
+
+
+def get(view_id: str) -> View:
+    return next(v for v in registered() if v.id == view_id)
+
+
+def pane_views() -> list[View]:
+    return [v for v in registered() if v.in_tui]

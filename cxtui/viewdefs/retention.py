@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cxtui.registry import Option, Opts, Output, ReportPart, View, lazy, records, register
+from cxtui.registry import (
+    Option,
+    Opts,
+    Output,
+    PaneKey,
+    ReportPart,
+    View,
+    lazy,
+    records,
+    register,
+)
 
 if TYPE_CHECKING:
     from cxtui.engine import Analysis
@@ -69,5 +79,16 @@ VIEW = register(
             Option("by", ("--by",), str, None, "Also break retention down by this dimension."),
         ),
         report=report,
+        # the pane breaks retention down by the report's dimension; `d` picks another
+        resolve=lambda a, o: o if o.get("by") else {**o, "by": report_dimension(a)},
+        keys=(
+            PaneKey(
+                "d",
+                "Dimension",
+                "by",
+                choices=lambda a, o: views.dimensions(a),
+                title="Retention by",
+            ),
+        ),
     )
 )

@@ -5,30 +5,23 @@ export, command) that work on whichever table has focus."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import get_current_worker
 
 from cxtui.errors import CxError
-from cxtui.render import ResultTable, safe_text
-from cxtui.tui.messages import Failed, Loaded
+from cxtui.render import safe_text
+from cxtui.tui.messages import Failed, TableReady
 from cxtui.tui.widgets.data_view import DataView
 
 if TYPE_CHECKING:
     from cxtui.engine import Analysis
-    from cxtui.tui.app import CxApp
-
-
-@dataclass
-class Derived:
-    """A sorted or filtered version of a view's loaded table."""
-
-    table: ResultTable
+    from cxtui.tui.context import AppContext
 
 
 class TopBar(Static):
@@ -43,7 +36,7 @@ class DataScreen(Screen):
     crumbs: list[str] = []
 
     @property
-    def cx(self) -> CxApp:
+    def cx(self) -> AppContext:
         return self.app  # type: ignore[return-value]
 
     @property
@@ -66,12 +59,12 @@ class DataScreen(Screen):
 
     # ------------------------------------------------------------ queries
 
-    def run_query(self, target: str, fn: Callable[[], Any], cursor_row: int | None = None) -> None:
+    def run_query(self, target: str, fn: Callable[[], Any], done: Callable[[Any], Message]) -> None:
         """Run `fn` in a thread worker (one group per target: a newer run cancels
-        the older) and post its result or its error back as a message."""
+        the older) and post `done(result)` back, or its error as `Failed`."""
         self.set_loading(target, True)
         self.run_worker(
-            lambda: self._run(target, fn, cursor_row),
+            lambda: self._run(target, fn, done),
             thread=True,
             group=target,
             exclusive=True,
@@ -79,15 +72,19 @@ class DataScreen(Screen):
             name=target,
         )
 
-    def _run(self, target: str, fn: Callable[[], Any], cursor_row: int | None) -> None:
+    def _run(self, target: str, fn: Callable[[], Any], done: Callable[[Any], Message]) -> None:
         worker = get_current_worker()
         try:
-            payload = fn()
+            result = fn()
         except CxError as exc:
             self.post_message(Failed(target, str(exc)))
             return
         if not worker.is_cancelled:
-            self.post_message(Loaded(target, payload, cursor_row))
+            self.post_message(done(result))
+
+    def load_table(self, target: str, fn: Callable[[], Any], cursor_row: int = 0) -> None:
+        """A table query for the DataView `target`."""
+        self.run_query(target, fn, lambda table: TableReady(target, table, cursor_row))
 
     def set_loading(self, target: str, loading: bool) -> None:
         for widget in self.query(f"#{target}"):
@@ -97,18 +94,14 @@ class DataScreen(Screen):
         self.set_loading(message.target, False)
         self.notify(safe_text(message.error), severity="error", timeout=8, markup=False)
 
-    def on_loaded(self, message: Loaded) -> None:
+    def on_table_ready(self, message: TableReady) -> None:
         self.set_loading(message.target, False)
-        self.show(message.target, message.payload, message.cursor_row)
+        view = self.query_one(f"#{message.target}", DataView)
+        view.set_table(message.table, message.cursor_row, base=not message.derived)
+        self.table_shown(view)
 
-    def show(self, target: str, payload: Any, cursor_row: int | None) -> None:
-        """Put a finished query's result on screen (per screen)."""
-        if isinstance(payload, Derived):
-            view = self.query_one(f"#{target}", DataView)
-            view.set_table(payload.table, cursor_row or 0, base=False)
-        elif isinstance(payload, ResultTable):
-            view = self.query_one(f"#{target}", DataView)
-            view.set_table(payload, cursor_row or 0)
+    def table_shown(self, view: DataView) -> None:
+        """A table is on screen (screens update its title and footer)."""
 
     # ------------------------------------------------------------ table actions
 

@@ -15,6 +15,7 @@ from textual.widgets import Label, Sparkline, Static
 
 from cxtui import views
 from cxtui.render import ResultTable, format_value, safe_text
+from cxtui.tui.messages import AccountReady
 from cxtui.tui.screens.base import DataScreen
 from cxtui.tui.widgets.data_view import DataView
 
@@ -47,11 +48,9 @@ class MembersScreen(DataScreen):
     def on_mount(self) -> None:
         self.set_crumbs(self._crumbs)
         self.query_one(DataView).focus()
-        self.run_query("members", self.loader)
+        self.load_table("members", self.loader)
 
-    def show(self, target: str, payload: Any, cursor_row: int | None) -> None:
-        super().show(target, payload, cursor_row)
-        view = self.query_one(DataView)
+    def table_shown(self, view: DataView) -> None:
         if view.table is not None:
             self.query_one("#members-title", Static).update(Text(safe_text(view.table.title)))
             rows = f"{view.row_count:,} accounts"
@@ -98,11 +97,13 @@ class AccountScreen(DataScreen):
         self.set_crumbs(self._crumbs)
         self.query_one("#account").focus()
         a, cid = self.analysis, self.customer_id
-        self.run_query("account", lambda: views.account_result(a, cid))
+        self.run_query("account", lambda: views.account_result(a, cid), AccountReady)
 
-    def show(self, target: str, payload: Any, cursor_row: int | None) -> None:
+    def on_account_ready(self, message: AccountReady) -> None:
         from cxtui.render.account import account_renderables
 
+        self.set_loading("account", False)
+        payload = message.account
         container = self.query_one("#account", VerticalScroll)
         container.remove_children()
         currency = self.analysis.ds.config.currency

@@ -1,44 +1,33 @@
-"""The five panes (SPEC §4): Overview · Segments · Top customers · Churn · At risk."""
+"""The panes: one per registered view (cxtui/viewdefs/), in registry order.
+Everything here is generic: a view's pane, keys, drill-downs and `c` command
+come from its definition."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Static, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 
-from cxtui import views
-from cxtui.metrics import panes
-from cxtui.metrics.periods import shift_days
-from cxtui.render import safe_text
-from cxtui.commands import churned_clause, match_clause
+from cxtui.registry import Members, OpenAccount, Opts, Output, View
+from cxtui.tui.messages import OutputReady, Ranked
+from cxtui.tui.panes import Pane, TablePane, make_pane
 from cxtui.tui.screens.base import DataScreen
+from cxtui.tui.screens.drill import AccountScreen, MembersScreen
 from cxtui.tui.widgets.data_view import DataView
-from cxtui.tui.widgets.overview import OverviewData, OverviewPanel
+from cxtui.viewdefs import pane_views
 
-PANES: tuple[tuple[str, str], ...] = (
-    ("overview", "Overview"),
-    ("segments", "Segments"),
-    ("top", "Top customers"),
-    ("churn", "Churn"),
-    ("at-risk", "At risk"),
-)
-CHURN_WINDOW = ("12m", 365)
-AT_RISK_MIN_SCORE = 25
+PANES: list[View] = pane_views()
+NUMBERED = 9  # number keys reach the first nine panes; `p` and the palette reach all
 
 
-def _label(value: Any) -> str:
-    return "(none)" if value is None else str(value)
-
-
-class MainScreen(DataScreen):
-    BINDINGS = [
-        *(
-            Binding(str(i), f"pane('{pid}')", title, id=f"pane-{pid}", show=False)
-            for i, (pid, title) in enumerate(PANES, start=1)
-        ),
+def _pane_bindings() -> list[Binding]:
+    out = [
+        Binding(str(i), f"pane('{v.id}')", v.title, id=f"pane-{v.id}", show=False)
+        for i, v in enumerate(PANES[:NUMBERED], start=1)
+    ]
+    out += [
         Binding("tab", "next_pane(1)", "Next pane", id="next-pane", priority=True, show=False),
         Binding(
             "shift+tab",
@@ -48,138 +37,135 @@ class MainScreen(DataScreen):
             priority=True,
             show=False,
         ),
-        Binding("d", "dimension", "Dimension", id="dimension"),
-        Binding("x", "cross_tab", "Cross-tab", id="cross-tab", show=False),
+        Binding("p", "pick_pane", "Panes", id="panes"),
     ]
+    seen: set[str] = set()
+    for view in PANES:  # a view's keys; the first view to declare a key names it
+        for pk in view.keys:
+            if pk.key not in seen:
+                seen.add(pk.key)
+                out.append(
+                    Binding(
+                        pk.key, f"view_key('{pk.key}')", pk.description, id=f"key-{pk.key}",
+                        show=pk.show,
+                    )
+                )
+    return out
+
+
+def tab_label(index: int, view: View) -> str:
+    return f"{index} {view.title}" if index <= NUMBERED else view.title
+
+
+class MainScreen(DataScreen):
+    BINDINGS = _pane_bindings()
 
     def __init__(self) -> None:
         super().__init__()
-        self.dims: list[str] = []
+        self.opts: dict[str, Opts] = {v.id: v.tui_defaults() for v in PANES}
         self._pending: list[Any] = []
+        self._resolved = False
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
-        with TabbedContent(initial="tab-overview", id="panes"):
-            for i, (pid, title) in enumerate(PANES, start=1):
-                with TabPane(f"{i} {title}", id=f"tab-{pid}"):
-                    if pid == "overview":
-                        yield OverviewPanel(id="overview")
-                        continue
-                    yield Static("", id=f"{pid}-title", classes="pane-title")
-                    yield DataView(id=pid)
-                    if pid == "churn":
-                        yield Static("Churn by month", classes="pane-title")
-                        yield DataView(id="churn-trend", classes="small")
-                    yield Static("", id=f"{pid}-footer", classes="pane-footer")
+        with TabbedContent(initial=f"tab-{PANES[0].id}", id="panes"):
+            for i, view in enumerate(PANES, start=1):
+                with TabPane(tab_label(i, view), id=f"tab-{view.id}"):
+                    yield make_pane(view)
         yield from self.compose_bottom()
 
     def on_mount(self) -> None:
-        self.set_crumbs(["Overview"])
+        self.set_crumbs([PANES[0].title])
         if self.cx.analysis is not None:
             self.load_all()
         else:
-            for pid, _ in PANES:
-                self.set_loading(pid, True)
+            for view in PANES:
+                self.set_loading(view.id, True)
 
     # ------------------------------------------------------------ loading
 
     def load_all(self) -> None:
         a = self.analysis
-        if not self.dims:
-            dims = views.dimensions(a)
-            self.dims = [dims[0]] if dims else []
+        if not self._resolved:
+            for view in PANES:
+                if view.resolve is not None:
+                    self.opts[view.id] = view.resolve(a, self.opts[view.id])
+            self._resolved = True
         # The pane on screen first: on two cores, everything at once would make
         # the first numbers wait for the slowest pane.
-        loaders = {
-            "overview": lambda: self.run_query("overview", lambda: _overview_data(a)),
-            "segments": self.load_segments,
-            "top": lambda: self.run_query("top", lambda: views.top_table(a, None, None)),
-            "churn": self._load_churn,
-            "at-risk": lambda: self.run_query(
-                "at-risk", lambda: views.at_risk_table(a, None, AT_RISK_MIN_SCORE)[0]
-            ),
-        }
         first = self.current_pane
-        loaders.pop(first)()
-        self._pending = list(loaders.values())
-        # last, in the background: the ranking that makes segment drill-downs a filter
-        self._pending.append(
-            lambda: self.run_query(
-                "ranking", lambda: a.ranked(panes.default_top_by(a.scope)) is None
-            )
+        self.load(first)
+        self._pending = [lambda v=v: self.load(v.id) for v in PANES if v.id != first]
+        # last, in the background: the ranking that makes account lists a filter
+        self._pending.append(self._rank)
+        for view in PANES:
+            if view.id != first:
+                self.set_loading(view.id, True)
+
+    def _rank(self) -> None:
+        from cxtui.metrics import panes
+
+        a = self.analysis
+        self.run_query("ranking", lambda: a.ranked(panes.default_top_by(a.scope)), Ranked)
+
+    def load(self, view_id: str, stage: int = 0, previous: Output | None = None) -> None:
+        """Run a view's pane query (its stage `stage`) in a worker."""
+        view = self.view(view_id)
+        a, opts = self.analysis, dict(self.opts[view_id])
+        stages = view.pane_stages or (lambda a, o, _prev: view.run(a, o),)
+        fn = stages[stage]
+        self.run_query(
+            view_id,
+            lambda: fn(a, opts, previous),
+            lambda out: OutputReady(view_id, stage, out),
         )
-        for pid, _ in PANES:
-            if pid != first:
-                self.set_loading(pid, True)
 
     def _load_next(self) -> None:
         if self._pending:
             self._pending.pop(0)()
 
-    def _load_churn(self) -> None:
-        a = self.analysis
-        self.run_query("churn", lambda: views.churn_table(a, CHURN_WINDOW[1], CHURN_WINDOW[0]))
-        self.run_query("churn-trend", lambda: views.churn_trend_table(a))
-
-    def load_segments(self, cursor_row: int | None = None) -> None:
-        a, dims = self.analysis, list(self.dims)
-        if dims:
-            self.run_query("segments", lambda: views.segments_table(a, dims), cursor_row)
-
     def on_failed(self, message) -> None:
         super().on_failed(message)
         self._load_next()
 
-    def show(self, target: str, payload: Any, cursor_row: int | None) -> None:
-        if target == "overview" and payload.trend is None:
-            a = self.analysis
+    def on_ranked(self, message: Ranked) -> None:
+        self._load_next()
+
+    def on_output_ready(self, message: OutputReady) -> None:
+        view = self.view(message.view_id)
+        self.set_loading(view.id, False)
+        stages = view.pane_stages
+        if stages and message.stage + 1 < len(stages):  # refine it next, before the others
             self._pending.insert(
-                0, lambda: self.run_query("overview-extras", lambda: _overview_extras(a, payload))
+                0, lambda: self.load(view.id, message.stage + 1, message.output)
             )
-        if target != "churn-trend":
-            self._load_next()  # one pane at a time, in the background
-        if target == "ranking":
-            return
-        if target in ("overview", "overview-extras"):
-            self.query_one(OverviewPanel).show(payload)
-            return
-        super().show(target, payload, cursor_row)
-        view = self.query(f"#{target}").first()
-        if isinstance(view, DataView) and view.table is not None:
-            for title in self.query(f"#{target}-title"):
-                title.update(Text(safe_text(view.table.title)))
-            for footer in self.query(f"#{target}-footer"):
-                rows = f"{view.row_count:,} rows"
-                if view.filter_text:
-                    rows += f" matching {view.filter_text!r}"
-                note = f" · {view.table.footer}" if view.table.footer else ""
-                footer.update(Text(safe_text(rows + note)))
+        self.pane(view.id).show(message.output, self.analysis.ds.config.currency)
+        self._load_next()  # one pane at a time, in the background
+
+    def table_shown(self, view: DataView) -> None:
+        pane = self.pane_of(view)
+        if isinstance(pane, TablePane):
+            pane.table_shown(view)
 
     def on_data_view_highlighted(self, event: DataView.Highlighted) -> None:
-        """At risk: the highlighted account's signals stay readable under the
-        table whatever the width (the column itself may be off to the right)."""
-        if event.view.id != "at-risk" or event.view.table is None:
-            return
-        signals = (event.row or {}).get("signals")
-        detail = Text()
-        if event.row is not None:
-            who = event.row.get("name") or event.row.get("customer_id")
-            detail.append(f"{safe_text(who, 40)}: ", style="bold")
-            detail.append(safe_text(signals) if signals else "no signal fires")
-            detail.append("\n")
-        rows = f"{event.view.row_count:,} rows"
-        if event.view.filter_text:
-            rows += f" matching {event.view.filter_text!r}"
-        note = f" · {event.view.table.footer}" if event.view.table.footer else ""
-        detail.append(safe_text(rows + note))
-        for footer in self.query("#at-risk-footer"):
-            footer.update(detail)
+        pane = self.pane_of(event.view)
+        if isinstance(pane, TablePane):
+            pane.show_detail(event.view, event.row)
 
     # ------------------------------------------------------------ panes
 
+    def view(self, view_id: str) -> View:
+        return next(v for v in PANES if v.id == view_id)
+
+    def pane(self, view_id: str) -> Pane:
+        return self.query_one(f"#tab-{view_id}").query_one(Pane)
+
+    def pane_of(self, widget) -> Pane | None:
+        return next((a for a in widget.ancestors if isinstance(a, Pane)), None)
+
     @property
     def current_pane(self) -> str:
-        active = self.query_one(TabbedContent).active or "tab-overview"
+        active = self.query_one(TabbedContent).active or f"tab-{PANES[0].id}"
         return active.removeprefix("tab-")
 
     def action_pane(self, pane: str) -> None:
@@ -187,19 +173,32 @@ class MainScreen(DataScreen):
         self._focus_pane(pane)
 
     def action_next_pane(self, step: int) -> None:
-        ids = [p for p, _ in PANES]
+        ids = [v.id for v in PANES]
         i = ids.index(self.current_pane)
         self.action_pane(ids[(i + step) % len(ids)])
 
+    def action_pick_pane(self) -> None:
+        from cxtui.tui.screens.modals import PickScreen
+
+        labels = {f"{v.group} › {v.title}": v.id for v in PANES}
+        current = next(k for k, vid in labels.items() if vid == self.current_pane)
+
+        def chosen(label: str | None) -> None:
+            if label:
+                self.action_pane(labels[label])
+
+        self.app.push_screen(PickScreen("Go to pane", list(labels), current), chosen)
+
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        pane = (event.pane.id or "tab-overview").removeprefix("tab-")
+        pane = (event.pane.id or f"tab-{PANES[0].id}").removeprefix("tab-")
         self._focus_pane(pane)
-        self.set_crumbs([dict(PANES)[pane]])
+        self.set_crumbs([self.view(pane).title])
 
     def _focus_pane(self, pane: str) -> None:
-        """Focus the pane's table unless focus is already inside the pane (focus
-        moving into a pane also activates its tab, so blind focusing ping-pongs)."""
-        target = self.query_one(f"#{pane}")
+        """Focus the pane's main widget unless focus is already inside the pane
+        (focus moving into a pane also activates its tab, so blind focusing
+        ping-pongs)."""
+        target = self.pane(pane).main
         focused = self.focused
         if focused is not None and (focused is target or target in focused.ancestors):
             return
@@ -214,113 +213,78 @@ class MainScreen(DataScreen):
         found = self.query(f"#{self.current_pane}").first()
         return found if isinstance(found, DataView) else None
 
-    # ------------------------------------------------------------ dimension
+    def pane_commands(self) -> list[tuple[str, str, Any]]:
+        """The palette's "go to" entries, one per pane."""
+        return [
+            (f"Go to {v.title}", f"{v.group} pane", lambda vid=v.id: self.action_pane(vid))
+            for v in PANES
+        ]
 
-    def action_dimension(self) -> None:
+    # ------------------------------------------------------------ a view's keys
+
+    def action_view_key(self, key: str) -> None:
+        """A key that changes a pane's options: the current pane's, else the first
+        pane that declares the key (`d` from anywhere goes to Segments)."""
+        current = self.view(self.current_pane)
+        view = current if any(k.key == key for k in current.keys) else None
+        view = view or next(v for v in PANES if any(k.key == key for k in v.keys))
+        pk = next(k for k in view.keys if k.key == key)
+        opts = self.opts[view.id]
+
+        def apply(value: str | None) -> None:
+            if value is None:
+                return
+            self.opts[view.id] = pk.new_opts(self.opts[view.id], value)
+            self.action_pane(view.id)
+            self.load(view.id)
+
+        if pk.cycle:
+            option = next(o for o in view.options if o.name == pk.option)
+            values = list(option.choices or ())
+            now = pk.current_value(opts)
+            apply(values[(values.index(now) + 1) % len(values)] if now in values else values[0])
+            return
         from cxtui.tui.screens.modals import PickScreen
 
-        def chosen(dim: str | None) -> None:
-            if dim:
-                self.dims = [dim, *[d for d in self.dims[1:] if d != dim]]
-                self.action_pane("segments")
-                self.load_segments()
-
-        choices = views.dimensions(self.analysis)
-        self.app.push_screen(
-            PickScreen("Segment by", choices, self.dims[0] if self.dims else None), chosen
-        )
-
-    def action_cross_tab(self) -> None:
-        from cxtui.tui.screens.modals import PickScreen
-
-        none = "(no second dimension)"
-
-        def chosen(dim: str | None) -> None:
-            if dim:
-                self.dims = self.dims[:1] if dim == none else [self.dims[0], dim]
-                self.action_pane("segments")
-                self.load_segments()
-
-        choices = [none, *[d for d in views.dimensions(self.analysis) if d not in self.dims[:1]]]
-        current = self.dims[1] if len(self.dims) > 1 else none
-        self.app.push_screen(PickScreen("Cross-tab with", choices, current), chosen)
+        assert pk.choices is not None
+        choices = pk.choices(self.analysis, opts)
+        title = pk.title or pk.description
+        self.app.push_screen(PickScreen(title, choices, pk.current_value(opts)), apply)
 
     # ------------------------------------------------------------ drill-down
 
     def drill(self, view: DataView, row: dict[str, Any]) -> None:
-        from cxtui.tui.screens.drill import AccountScreen, MembersScreen
+        from cxtui.registry import DrillContext
 
-        a = self.analysis
-        inv = self.cx.invocation
-        if view.id == "segments":
-            dims = list(self.dims)
-            values = [row[d] for d in dims]
-            label = " × ".join(_label(v) for v in values)
-            title = f"{label}: {row['customers']:,} customers"
-            clause = match_clause(dims, values)
+        pane = self.pane_of(view)
+        target = None
+        if pane is not None and pane.view.drill is not None:
+            ctx = DrillContext(
+                self.analysis,
+                self.opts[pane.view.id],
+                self.cx.invocation,
+                pane.table_index(view),
+                row,
+            )
+            target = pane.view.drill(ctx)
+        if isinstance(target, Members):
             self.app.push_screen(
-                MembersScreen(
-                    [views.segments_title(dims), label],
-                    lambda: views.segment_members_table(a, dims, values, title),
-                    inv.command("top", "-n", str(row["customers"]), where=clause),
-                    f"segment-{label}",
-                )
+                MembersScreen(target.crumbs, target.load, target.command, target.export_name)
             )
-        elif view.id == "churn":
-            reason = row["reason"]
-            title = f"Churned in the last {CHURN_WINDOW[0]}: {reason}"
-            clause = churned_clause(
-                reason,
-                "churn_reason" in a.facts.columns,
-                panes.churn_source(a.ds) not in ("is_active", "none"),
-                shift_days(a.ds.as_of, -CHURN_WINDOW[1]),
-                a.ds.as_of,
-            )
-            self.app.push_screen(
-                MembersScreen(
-                    ["Churn", str(reason)],
-                    lambda: views.churned_members_table(a, CHURN_WINDOW[1], reason, title),
-                    inv.command("top", "-n", str(row["churned_customers"]), where=clause),
-                    f"churned-{reason}",
-                )
-            )
-        elif view.id in ("top", "at-risk") and row.get("customer_id") is not None:
-            name = row.get("name") or row["customer_id"]
-            crumb = dict(PANES)[view.id]
-            self.app.push_screen(AccountScreen([crumb, str(name)], row["customer_id"]))
+        elif isinstance(target, OpenAccount):
+            self.app.push_screen(AccountScreen(target.crumbs, target.customer_id))
         else:
             self.notify("nothing to open here", timeout=2)
 
     # ------------------------------------------------------------ commands
 
     def cli_command(self) -> str:
-        inv = self.cx.invocation
-        pane = self.current_pane
-        if pane == "segments":
-            return inv.command("segments", "--by", ",".join(self.dims))
-        if pane == "churn":
-            focused = self.focused
-            if isinstance(focused, DataView) and focused.id == "churn-trend":
-                return inv.command("churn", "--trend")
-            return inv.command("churn", "--window", CHURN_WINDOW[0])
-        if pane == "at-risk":
-            return inv.command("at-risk", "-n", "1000000", "--min-score", str(AT_RISK_MIN_SCORE))
-        if pane == "top":
-            return inv.command("top", "-n", "1000000")
-        return inv.command("overview")
+        view = self.view(self.current_pane)
+        focused = self.focused
+        pane = self.pane(view.id)
+        table = pane.table_index(focused) if isinstance(focused, DataView) else 0
+        args = view.command_args(self.opts[view.id], table)
+        return self.cx.invocation.command(view.id, *args)
 
     def export_name(self) -> str:
-        if self.current_pane == "segments":
-            return "segments-" + "-".join(self.dims)
-        return self.current_pane
-
-
-def _overview_data(a) -> OverviewData:
-    """The KPIs alone: on screen first, the trend and distributions follow."""
-    return OverviewData(views.overview_object(a), None, [], a.ds.config.currency)
-
-
-def _overview_extras(a, kpis: OverviewData) -> OverviewData:
-    dims = [d for d in ("region", "revenue_tier") if d in a.facts.columns]
-    trend, distributions = views.overview_extras(a, dims)
-    return OverviewData(kpis.overview, trend, distributions, kpis.currency)
+        return self.view(self.current_pane).export_slug(self.opts[self.current_pane])

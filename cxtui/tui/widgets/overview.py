@@ -13,37 +13,46 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Label, Sparkline, Static
 
+from cxtui.measures import label_of, render_kind
 from cxtui.render import ResultTable, format_value, safe_text
+
+
+def _shown(key: str, label: str | None = None) -> tuple[str, str, str]:
+    """(label, key, render kind) from the catalog; `label` where the screen says it
+    in fewer words than the catalog."""
+    return (label or label_of(key), key, render_kind(key))
+
 
 # (label, overview key, kind) in reading order.
 CARDS: tuple[tuple[str, str, str], ...] = (
-    ("Customers", "customers_total", "int"),
-    ("Active", "active_customers", "int"),
-    ("New 30d", "new_customers_30d", "int"),
-    ("Churned 30d", "churned_customers_30d", "int"),
-    ("Logo churn 30d", "logo_churn_rate_30d", "pct"),
-    ("Growth MoM", "growth_rate_mom", "pct"),
-    ("Revenue 12m", "revenue_12m", "money"),
-    ("Orders 12m", "orders_12m", "int"),
-    ("AOV 12m", "aov_12m", "money"),
-    ("Buyers 12m", "buyers_12m", "int"),
-    ("Rev / buyer 12m", "revenue_per_buyer_12m", "money"),
-    ("Repeat rate 12m", "repeat_purchase_rate_12m", "pct"),
-    ("MRR", "mrr", "money"),
-    ("ARR", "arr", "money"),
-    ("NRR 12m", "nrr_12m", "pct"),
-    ("GRR 12m", "grr_12m", "pct"),
-    ("NPS 90d", "nps_90d", "float"),
-    ("NPS responses 90d", "nps_90d_n", "int"),
-    ("Mean account NPS", "mean_account_nps", "float"),
-    ("Avg tenure (months)", "avg_tenure_months", "float"),
+    _shown("customers_total"),
+    _shown("active_customers", "Active"),
+    _shown("new_customers_30d"),
+    _shown("churned_customers_30d"),
+    _shown("logo_churn_rate_30d"),
+    _shown("growth_rate_mom"),
+    _shown("revenue_12m"),
+    _shown("orders_12m"),
+    _shown("aov_12m"),
+    _shown("buyers_12m"),
+    _shown("revenue_per_buyer_12m"),
+    _shown("repeat_purchase_rate_12m"),
+    _shown("mrr"),
+    _shown("arr"),
+    _shown("nrr_12m"),
+    _shown("grr_12m"),
+    _shown("nps_90d"),
+    _shown("nps_90d_n"),
+    _shown("mean_account_nps"),
+    _shown("avg_tenure_months"),
 )
 
+# (label, trend key, kind): the monthly series of metrics.trend.
 SERIES: tuple[tuple[str, str, str], ...] = (
-    ("Active customers", "active_customers", "int"),
-    ("Revenue / month", "revenue", "money"),
-    ("MRR", "mrr", "money"),
-    ("Churned / month", "churned_customers", "int"),
+    _shown("active_customers"),
+    _shown("revenue", "Revenue / month"),
+    _shown("mrr"),
+    _shown("churned_customers", "Churned / month"),
 )
 
 
@@ -88,8 +97,8 @@ def distribution(rt: ResultTable, width: int = 20) -> Table:
         table.add_row(
             Text(safe_text(row[dim]) if row[dim] is not None else "(none)"),
             Text(bar.ljust(width), style="cyan"),
-            Text(format_value(share, "pct")),
-            Text(format_value(row["customers"], "int")),
+            Text(format_value(share, render_kind("customer_share"))),
+            Text(format_value(row["customers"], render_kind("customers"))),
         )
     return table
 
