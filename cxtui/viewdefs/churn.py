@@ -26,7 +26,8 @@ views = lazy("cxtui.views")
 panes = lazy("cxtui.metrics.panes")
 render = lazy("cxtui.render")
 
-DEFAULT_WINDOW = "12m"
+DEFAULT_WINDOW = "12m"  # the command's, the pane's and the report's window
+DEFAULT_WINDOW_WORDS = "12 months"
 
 
 def window_days(window: str) -> int:
@@ -86,8 +87,8 @@ def command(opts: Opts, table: int) -> list[str]:
 
 def report(analysis: Analysis):
     def reasons() -> list[ReportPart]:
-        rt = views.churn_table(analysis, 365, "12m")
-        return [ReportPart(30, "Churn reasons (12 months)", table=rt)]
+        rt = views.churn_table(analysis, window_days(DEFAULT_WINDOW), DEFAULT_WINDOW)
+        return [ReportPart(30, f"Churn reasons ({DEFAULT_WINDOW_WORDS})", table=rt)]
 
     def trend() -> list[ReportPart]:
         rt = views.churn_trend_table(analysis)
