@@ -20,6 +20,7 @@ import pytest
 from scipy import integrate
 
 from cxtui.engine import collect, open_analysis
+from cxtui.errors import CxError
 from cxtui.metrics import clv
 
 CDNOW_AS_OF = date(1997, 9, 30)  # the end of the 39-week calibration period
@@ -547,3 +548,11 @@ def test_every_day_after_the_first_is_seen_in_days(tmp_path: Path) -> None:
     assert (got["frequency"], got["recency"], got["age"]) == (1, 180, 180)
     assert got["monetary"] == 12.0
     assert date(2025, 1, 1) + timedelta(days=180) == date(2025, 6, 30)
+
+
+def test_a_discount_that_is_no_rate_is_a_one_line_error() -> None:
+    summary = summary_frame([1, 0], [5, 0], [10, 10], [3.0, None])
+    fit = clv.fit_clv(summary)
+    for bad in (-1.0, float("nan"), float("inf")):
+        with pytest.raises(CxError, match=r"--discount .*fix: e.g. --discount 0.1"):
+            clv.clv_predictions(summary, fit, discount=bad)

@@ -22,6 +22,7 @@ so that the maximum is found to ~1e-10 in the log parameters.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ import numpy as np
 import polars as pl
 from scipy import optimize, special
 
+from cxtui.errors import CxError
 from cxtui.metrics.scope import Scope
 
 HORIZON_DAYS = 365  # clv_12m and expected_orders_365d: SPEC §1's 12m = 365 days
@@ -248,10 +250,11 @@ class _BgNbdData:
         grad = np.array([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
         return -ll / n, -grad / n
 
-    def start(self) -> np.ndarray:
-        """r = 1 with α from the purchase rate r/α ≈ Σx ÷ ΣT; a = 1, b = 1."""
-        ok = self.x_sum > 0 and self.T_sum > 0
-        return np.log([1.0, self.T_sum / self.x_sum if ok else 1.0, 1.0, 1.0])
+    def starts(self) -> list[np.ndarray]:
+        """r with α from the purchase rate r/α ≈ Σx ÷ ΣT; r = a = b = 1, then a
+        heterogeneous start r = 0.5, a = 0.5, b = 2 (the CDNOW scale)."""
+        days = self.T_sum / self.x_sum if self.x_sum > 0 and self.T_sum > 0 else 1.0
+        return [np.log([1.0, days, 1.0, 1.0]), np.log([0.5, days / 2, 0.5, 2.0])]
 
 
 # ---------------------------------------------------------------- Gamma-Gamma likelihood
@@ -301,9 +304,11 @@ class _GammaGammaData:
         grad = np.array([d_p * p, d_q * q, d_v * v])
         return -ll / n, -grad / n
 
-    def start(self) -> np.ndarray:
-        """p = 1, q = 2 and v = the mean monetary value (then p·v ÷ (q−1) is it)."""
-        return np.log([1.0, 2.0, self.m_sum / self.n])
+    def starts(self) -> list[np.ndarray]:
+        """p = 1, q = 2, v = the mean monetary value (then p·v ÷ (q−1) is it); then
+        p = 5, q = 4, v = 0.6 × the mean (the CDNOW shape, the same mean)."""
+        mean = self.m_sum / self.n
+        return [np.log([1.0, 2.0, mean]), np.log([5.0, 4.0, 0.6 * mean])]
 
 
 # ---------------------------------------------------------------- maximisation
@@ -359,8 +364,21 @@ def _newton(fun: Objective, theta: np.ndarray, max_steps: int = 20):
     return theta, last, max_steps
 
 
-def _maximise(fun: Objective, start: np.ndarray, names: tuple[str, ...], n: float, label: str):
-    """The maximum likelihood fit of one model; a note instead when there is none."""
+def _maximise(
+    fun: Objective, starts: list[np.ndarray], names: tuple[str, ...], n: float, label: str
+):
+    """The maximum likelihood fit of one model from the first start that reaches
+    one (the next start only when a start fails); a note instead when none does."""
+    note, iterations = "", 0
+    for start in starts:
+        result, used, note = _maximise_from(fun, start, names, n, label)
+        iterations += used
+        if result is not None:
+            return result, iterations, None
+    return None, iterations, note
+
+
+def _maximise_from(fun: Objective, start: np.ndarray, names: tuple[str, ...], n: float, label: str):
     with np.errstate(all="ignore"):
         first = optimize.minimize(
             fun,
@@ -405,7 +423,7 @@ def fit_bgnbd(x, t_x, T, weights=None) -> ModelFit:
             note="BG/NBD not fitted: no repeat buyers (every customer ordered on one day only)",
         )
     result, iterations, note = _maximise(
-        data.negloglik, data.start(), ("r", "alpha", "a", "b"), data.n, "BG/NBD"
+        data.negloglik, data.starts(), ("r", "alpha", "a", "b"), data.n, "BG/NBD"
     )
     if result is None:
         note = f"{note}; {round(repeat)} repeat buyers of {customers} customers"
@@ -426,11 +444,11 @@ def fit_gamma_gamma(x, monetary, weights=None) -> ModelFit:
         return ModelFit(
             None,
             customers,
-            note=f"Gamma-Gamma not fitted: {customers} repeat buyers with a positive spend "
-            "(needs customers who differ)",
+            note=f"Gamma-Gamma not fitted: too few repeat buyers with a positive spend "
+            f"({customers}; needs at least two who differ)",
         )
     result, iterations, note = _maximise(
-        data.negloglik, data.start(), ("p", "q", "v"), data.n, "Gamma-Gamma"
+        data.negloglik, data.starts(), ("p", "q", "v"), data.n, "Gamma-Gamma"
     )
     if result is None:
         note = f"{note}; {customers} repeat buyers with a positive spend"
@@ -568,6 +586,10 @@ def clv_predictions(
     expected_aov and clv_12m = expected_orders_365d × expected_aov; with an annual
     `discount` rate, clv_12m discounts each month's expected orders instead
     (`discounted_orders`). A model without a fit gives nulls in its columns."""
+    if discount is not None and not (math.isfinite(discount) and discount > -1):
+        raise CxError(
+            f"--discount {discount!r}: not an annual rate; fix: e.g. --discount 0.1 for 10% a year"
+        )
     x, t_x, T, m = _arrays(summary)
     nulls = np.full(len(x), np.nan)
     bg, gg = fit.bgnbd.params, fit.gamma_gamma.params
