@@ -461,6 +461,9 @@ def _normalise(
     if table == "monthly":
         whole = whole.with_columns(_month_start(raw, typed_date))
         frame = frame.with_columns(pl.col("month").dt.month_start())
+    elif table == "spend":  # a spend month is its first day too (scan cuts at month(as_of))
+        start = pl.col("month").dt.month_start()
+        frame, whole = frame.with_columns(start), whole.with_columns(start)
     counts = {name: src for name, (src, _) in counted.items()}
     return _Prepared(raw, frame, probes, typed_date, strip_ids, whole, counts)
 
