@@ -557,3 +557,26 @@ def test_the_generated_data_has_every_movement(tmp_path: Path) -> None:
     df = run(folder, lambda s: mv.mrr_movements(s, 12))
     for _, count in mv.MOVEMENTS.values():
         assert df[count].sum() > 0, count
+
+
+def test_new_vs_returning_reads_other_ids_figures_when_the_facts_carry_them(
+    tmp_path_factory,
+) -> None:
+    """With first_order_date, lifetime_orders and order_rows_12m among the other
+    ids' figures (facts.other_ids), those ids' rows are not read again; both
+    ways give the same numbers."""
+    folder, analysis, ref, *_ = load_case("gappy", tmp_path_factory)
+    scope = analysis.scope
+    rows = pl.read_parquet(folder / "orders.parquet").filter(pl.col("order_date") <= AS_OF)
+    inside = pl.col("order_date") > AS_OF - timedelta(days=365)
+    figures = rows.group_by("customer_id").agg(
+        pl.col("order_date").min().alias("first_order_date"),
+        pl.len().alias("lifetime_orders"),
+        inside.sum().alias("order_rows_12m"),
+    )
+    others = scope.others.join(figures.lazy(), on="customer_id", how="left", nulls_equal=True)
+    assert set(mv.OTHER_ORDER_FIGURES) <= set(others.collect_schema().names())
+    fast = type(scope)(scope.ds, scope.facts, scope.where, others)
+    got = collect(mv.new_vs_returning(fast)).to_dicts()
+    assert_rows(got, [ref.new_vs_returning()], "new vs returning from the others' figures")
+    assert got == collect(mv.new_vs_returning(scope)).to_dicts()

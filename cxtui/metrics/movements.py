@@ -354,13 +354,27 @@ def movement_customers(
 # ---------------------------------------------------------------- orders per month
 
 
+def _other_order_rows(scope: Scope) -> pl.LazyFrame | None:
+    """The orders rows of ids that are not customers (None with --where, which
+    keeps only matching customers): a probe against `scope.others`, usually a
+    handful of ids (rows without an id are one of them)."""
+    if scope.where is not None:
+        return None
+    ids = scope.others.select("customer_id")
+    return scope.ds.scan("orders").join(ids, on="customer_id", how="semi", nulls_equal=True)
+
+
 def _first_orders(scope: Scope) -> pl.LazyFrame:
-    """Each id's first orders row ever (up to as_of, any amount)."""
-    return (
-        scope.table("orders")
-        .group_by("customer_id")
-        .agg(pl.col("order_date").min().alias("_first"))
+    """Each id's first orders row ever (up to as_of, any amount): the facts'
+    first_order_date for customers, the rows themselves for the other ids."""
+    firsts = scope.facts.filter(pl.col("first_order_date").is_not_null()).select(
+        "customer_id", pl.col("first_order_date").alias("_first")
     )
+    others = _other_order_rows(scope)
+    if others is None:
+        return firsts
+    other_firsts = others.group_by("customer_id").agg(pl.col("order_date").min().alias("_first"))
+    return pl.concat([firsts, other_firsts], how="vertical_relaxed")
 
 
 def _buyer_months(scope: Scope, first: int, last: int) -> pl.LazyFrame:
@@ -464,40 +478,143 @@ def revenue_months(scope: Scope, months: int = 12, by: str | None = None) -> pl.
 # ---------------------------------------------------------------- new vs returning (§8)
 
 
+# per-id order figures that `facts.other_ids` may carry for the ids that are
+# not customers; without them those ids' rows are read once more
+OTHER_ORDER_FIGURES = ("first_order_date", "lifetime_orders", "order_rows_12m")
+
+
+def _other_sums(scope: Scope, last_30d: pl.LazyFrame, d30: date, d365: date) -> pl.LazyFrame | None:
+    """The ids that are not customers (none with --where), one row each with
+    _first, _life and the _rows/_rev/_orders figures of 30d and 12m."""
+    if scope.where is not None:
+        return None
+    if set(OTHER_ORDER_FIGURES) <= set(scope.others.collect_schema().names()):
+        life = scope.others.filter(pl.col("lifetime_orders") > 0).select(
+            "customer_id",
+            pl.col("first_order_date").alias("_first"),
+            pl.col("lifetime_orders").alias("_life"),
+            pl.col("order_rows_12m").alias("_rows_12m"),
+            pl.col("revenue_12m").alias("_rev_12m"),
+            pl.col("orders_12m").alias("_orders_12m"),
+        )
+        return life.join(last_30d, on="customer_id", how="left", nulls_equal=True).with_columns(
+            pl.col("_rows_30d", "_orders_30d").fill_null(0), pl.col("_rev_30d").fill_null(0.0)
+        )
+    rows = _other_order_rows(scope)
+    assert rows is not None
+    day, amount = pl.col("order_date"), pl.col("amount")
+    return rows.group_by("customer_id").agg(
+        day.min().alias("_first"),
+        pl.len().alias("_life"),
+        *(
+            expr
+            for w, lo in (("30d", d30), ("12m", d365))
+            for expr in (
+                (day > lo).sum().alias(f"_rows_{w}"),
+                pl.when(day > lo).then(amount).otherwise(0.0).sum().alias(f"_rev_{w}"),
+                ((day > lo) & (amount > 0)).sum().alias(f"_orders_{w}"),
+            )
+        ),
+    )
+
+
+def _buyer_stats(members: dict[tuple[str, str], pl.Expr], suffix: str) -> list[pl.Expr]:
+    """Per (kind, window) membership of per-id rows carrying _rev_{w} and
+    _orders_{w}: the buyers, revenue and orders sums, named with `suffix`."""
+    out = []
+    for (kind, w), member in members.items():
+        out += [
+            member.sum().cast(pl.Int64).alias(f"{kind}_{w}_n{suffix}"),
+            pl.col(f"_rev_{w}")
+            .filter(member)
+            .sum()
+            .cast(pl.Float64)
+            .alias(f"{kind}_{w}_rev{suffix}"),
+            pl.col(f"_orders_{w}")
+            .filter(member)
+            .sum()
+            .cast(pl.Int64)
+            .alias(f"{kind}_{w}_ord{suffix}"),
+        ]
+    return out
+
+
 def new_vs_returning(scope: Scope) -> pl.LazyFrame:
     """SPEC §8 New vs returning, one row with NEW_VS_RETURNING_KEYS for W in
     30d and 12m: new buyers are ids whose first orders row ever is in W,
     returning buyers ids with a row in W whose first is before it; revenue
     and orders (amount > 0) are their rows in W; aov = revenue ÷ orders. Every
     id in orders counts (with --where: the matching customers). All null
-    without an orders table."""
+    without an orders table.
+
+    Customers from the facts (12m: a buyer of W is new exactly when all its
+    rows up to as_of are in W) and the window's rows (30d); the ids that are
+    not customers from their own rows, read once."""
     if not scope.ds.has("orders"):
         schema = {
             k: pl.Int64 if k.startswith(("new_buyers", "returning_buyers")) else pl.Float64
             for k in NEW_VS_RETURNING_KEYS
         }
         return pl.LazyFrame({k: [None] for k in schema}, schema=schema)
-    as_of = scope.as_of
-    day = pl.col("order_date")
-    aggs = [day.min().alias("_first")]
-    for w, days in NEW_VS_RETURNING_WINDOWS.items():
-        inside = day > shift_days(as_of, -days)
-        aggs += [
-            inside.sum().alias(f"_rows_{w}"),
-            pl.when(inside).then(pl.col("amount")).otherwise(0.0).sum().alias(f"_rev_{w}"),
-            (inside & (pl.col("amount") > 0)).sum().alias(f"_orders_{w}"),
-        ]
-    per_id = scope.table("orders").group_by("customer_id").agg(aggs)
+    d30, d365 = shift_days(scope.as_of, -30), shift_days(scope.as_of, -365)
+    facts = scope.facts.select(
+        "customer_id",
+        pl.col("first_order_date").alias("_first"),
+        pl.col("lifetime_orders").alias("_life"),
+        pl.col("order_rows_12m").alias("_rows_12m"),
+        pl.col("revenue_12m").alias("_rev_12m"),
+        pl.col("orders_12m").alias("_orders_12m"),
+    )
+    last_30d = (
+        scope.table("orders")
+        .filter(pl.col("order_date") > d30)
+        .group_by("customer_id")
+        .agg(
+            pl.len().alias("_rows_30d"),
+            pl.col("amount").sum().cast(pl.Float64).alias("_rev_30d"),
+            (pl.col("amount") > 0).sum().cast(pl.Int64).alias("_orders_30d"),
+        )
+    )
+    others = _other_sums(scope, last_30d, d30, d365)
+    if others is not None:  # the other ids' rows are counted from `others`
+        last_30d = last_30d.join(
+            scope.others.select("customer_id"), on="customer_id", how="anti", nulls_equal=True
+        )
+    new_ids = facts.filter(pl.col("_first") > d30).select("customer_id", pl.lit(True).alias("_new"))
+    is_new = pl.col("_new").fill_null(False)
+    buyer_12m = pl.col("_rows_12m") > 0
+    new_12m = pl.col("_life") == pl.col("_rows_12m")
+    parts = [
+        last_30d.join(new_ids, on="customer_id", how="left").select(
+            _buyer_stats({("new", "30d"): is_new, ("returning", "30d"): ~is_new}, "_c30")
+        ),
+        facts.select(
+            _buyer_stats(
+                {("new", "12m"): buyer_12m & new_12m, ("returning", "12m"): buyer_12m & ~new_12m},
+                "_c12",
+            )
+        ),
+    ]
+    if others is not None:
+        members = {}
+        for w, lo in (("30d", d30), ("12m", d365)):
+            buyer = pl.col(f"_rows_{w}") > 0
+            members[("new", w)] = buyer & (pl.col("_first") > lo)
+            members[("returning", w)] = buyer & (pl.col("_first") <= lo)
+        parts.append(others.select(_buyer_stats(members, "_o")))
+    totals = pl.concat(parts, how="horizontal")
     out = []
-    for w, days in NEW_VS_RETURNING_WINDOWS.items():
-        buyer = pl.col(f"_rows_{w}") > 0
-        is_new = pl.col("_first") > shift_days(as_of, -days)
-        for kind, member in (("new", buyer & is_new), ("returning", buyer & ~is_new)):
-            revenue = pl.col(f"_rev_{w}").filter(member).sum().cast(pl.Float64)
-            n_orders = pl.col(f"_orders_{w}").filter(member).sum().cast(pl.Float64)
+    for w in NEW_VS_RETURNING_WINDOWS:
+        for kind in ("new", "returning"):
+            names = [f"{kind}_{w}_{{}}_c{w[:2]}"]
+            if others is not None:
+                names.append(f"{kind}_{w}_{{}}_o")
+            n = pl.sum_horizontal(pl.col(x.format("n")) for x in names)
+            revenue = pl.sum_horizontal(pl.col(x.format("rev")) for x in names)
+            n_orders = pl.sum_horizontal(pl.col(x.format("ord")) for x in names)
             out += [
-                member.sum().cast(pl.Int64).alias(f"{kind}_buyers_{w}"),
+                n.cast(pl.Int64).alias(f"{kind}_buyers_{w}"),
                 revenue.alias(f"{kind}_buyer_revenue_{w}"),
-                ratio(revenue, n_orders).alias(f"{kind}_buyer_aov_{w}"),
+                ratio(revenue, n_orders.cast(pl.Float64)).alias(f"{kind}_buyer_aov_{w}"),
             ]
-    return per_id.select(out).select(NEW_VS_RETURNING_KEYS)
+    return totals.select(out).select(NEW_VS_RETURNING_KEYS)
