@@ -105,9 +105,13 @@ def report_markdown(rep: Report) -> str:
 
 
 def _text_parts(rep: Report) -> list[ReportPart]:
-    """The parts shown in text: blocks of measures first, then tables and lists."""
+    """The parts shown in text: the lead (order < 0: the top insights), then the
+    blocks of measures, then the tables and lists."""
     shown = [p for p in rep.parts if p.in_text]
-    return [p for p in shown if p.summary is not None] + [p for p in shown if p.summary is None]
+    lead = [p for p in shown if p.order < 0]
+    rest = [p for p in shown if p.order >= 0]
+    blocks = [p for p in rest if p.summary is not None]
+    return lead + blocks + [p for p in rest if p.summary is None]
 
 
 def _md(text: str) -> str:

@@ -329,6 +329,19 @@ def segment_members_table(
     return members_table(analysis, frame, title)
 
 
+def where_members_table(analysis: Analysis, clause: str, title: str) -> ResultTable:
+    """The started customers a --where clause over the facts selects (an
+    insight's accounts), biggest first."""
+    from cxtui.engine import where_expr
+
+    order = panes.default_top_by(analysis.scope)
+    scope = analysis.scope_over(analysis.ranked(order))
+    keep = [c for c in (*MEMBER_COLUMNS, order) if c in scope.fact_columns()]
+    expr = where_expr(clause, analysis.facts.schema)
+    frame = collect(scope.universe.filter(expr).select(list(dict.fromkeys(keep))))
+    return members_table(analysis, frame, title)
+
+
 def churned_members_table(
     analysis: Analysis, window_days: int, reason: str | None, title: str
 ) -> ResultTable:

@@ -104,6 +104,8 @@ class Config:
     dimensions: dict[str, BinnedDimension] = field(default_factory=dict)
     # tickets per customer (SPEC §9): left-closed range starts, the last open-ended
     support_ranges: tuple[int, ...] = (0, 1, 2, 5, 11)
+    # the insights' thresholds (SPEC §11, `[insights]`)
+    insights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_INSIGHTS))
 
     def fingerprint(self) -> str:
         """A stable text form, part of the facts cache key."""
@@ -122,11 +124,33 @@ class Config:
                 self.payment_event_types,
                 sorted((k, repr(v)) for k, v in self.dimensions.items()),
                 self.support_ranges,
+                sorted(self.insights.items()),  # the report starts with the insights
             )
         )
 
 
-_TOP_KEYS = {"tables", "settings", "tiers", "engagement", "risk", "dimensions", "support"}
+_TOP_KEYS = {
+    "tables",
+    "settings",
+    "tiers",
+    "engagement",
+    "risk",
+    "dimensions",
+    "support",
+    "insights",
+}
+
+# SPEC §11's thresholds: an account is at risk from this score; a repeat buyer
+# (at least min_orders orders) is lapsing after order_gap_days without one; the
+# churn reason's window and the one before it are churn_window_days long; a
+# segment needs min_customers in the retention base to be the lowest NRR.
+DEFAULT_INSIGHTS: dict[str, float] = {
+    "risk_score": 60,
+    "order_gap_days": 90,
+    "min_orders": 2,
+    "churn_window_days": 90,
+    "min_customers": 5,
+}
 _TABLE_KEYS = {"path", "format", "columns", "values", "separator"}
 
 
@@ -343,6 +367,20 @@ def parse_config(where: Path, raw: dict[str, Any]) -> Config:
     _check_keys(where, "support", support, {"ranges"})
     if "ranges" in support:
         kwargs["support_ranges"] = _support_ranges(where, support["ranges"])
+    insights = raw.get("insights", {})
+    _check_keys(where, "insights", insights, tuple(DEFAULT_INSIGHTS))
+    thresholds = dict(DEFAULT_INSIGHTS)
+    for key, value in insights.items():
+        number = _number(where, f"insights.{key}", value)
+        if number < 0 or (key != "risk_score" and not number.is_integer()):
+            raise _fail(
+                where,
+                f"insights.{key}",
+                f"expected a whole number >= 0, got {value!r}",
+                f"write e.g. {key} = {DEFAULT_INSIGHTS[key]:g}",
+            )
+        thresholds[key] = number
+    kwargs["insights"] = thresholds
     return Config(**kwargs)
 
 

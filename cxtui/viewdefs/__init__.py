@@ -3,6 +3,7 @@ them; the order of the lines below is the order of the TUI's panes."""
 
 # ruff: noqa: F401, I001  (the order is the panes' order, not the alphabet's)
 from cxtui.viewdefs import overview
+from cxtui.viewdefs import insights
 from cxtui.viewdefs import segments
 from cxtui.viewdefs import top
 from cxtui.viewdefs import churn
