@@ -156,6 +156,29 @@ def _figures(lf: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def csat_out_of_range(
+    scope: Scope, window_days: int = 90, months: int | None = None
+) -> pl.LazyFrame:
+    """One row, `n`: responses the figures read (the window's, or with `months` the
+    trend's months) whose csat is outside 1–5 and so counts as no csat (a note
+    shown with the output; `cxtui validate` lists the rows)."""
+    require_feedback(scope)
+    if not scope.ds.has_column("feedback", "csat"):
+        return pl.LazyFrame({"n": [0]}, schema={"n": pl.Int64})
+    if months is None:
+        after = shift_days(scope.as_of, -window_days)
+    else:
+        after = shift_days(trend_months(scope.as_of, months)[0], -1)
+    day, csat = pl.col("date"), pl.col("csat")
+    bad = csat.is_not_null() & ~csat.is_between(CSAT_MIN, CSAT_MAX)
+    return (
+        scope.ds.scan("feedback")
+        .filter((day > after) & (day <= scope.as_of) & pl.col("score").is_not_null())
+        .join(scope.universe.select("customer_id"), on="customer_id", how="semi")
+        .select(bad.sum().cast(pl.Int64).alias("n"))
+    )
+
+
 # ---------------------------------------------------------------- the figures
 
 

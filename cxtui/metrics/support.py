@@ -200,6 +200,23 @@ def _ticket_times(scope: Scope) -> list[pl.Expr]:
     return aggs
 
 
+def negative_response_tickets(scope: Scope, window_days: int = 90) -> pl.LazyFrame:
+    """One row, `n`: tickets created in the window (of the universe's customers)
+    whose first response is before their creation, left out of the response hours
+    (a note shown with the output; 0 without a tickets table or the column)."""
+    if support_source(scope.ds) != "tickets" or not scope.ds.has_column(
+        "tickets", "first_response_at"
+    ):
+        return pl.LazyFrame({"n": [0]}, schema={"n": pl.Int64})
+    after = shift_days(scope.as_of, -window_days)
+    return (
+        scope.ds.scan("tickets")
+        .filter(pl.col("created_at") > after)
+        .join(scope.universe.select("customer_id"), on="customer_id", how="semi")
+        .select((pl.col("first_response_at") < pl.col(_CREATED)).sum().cast(pl.Int64).alias("n"))
+    )
+
+
 def support(scope: Scope, window_days: int = 90) -> pl.LazyFrame:
     """One row of SUPPORT_KEYS: the `source` used, `tickets` in the window (of the
     universe's customers), `customers` (the universe: the distribution's
