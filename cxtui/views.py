@@ -9,6 +9,7 @@ from typing import Any
 import polars as pl
 
 from cxtui.engine import Analysis, collect, collect_all
+from cxtui.measures import MEASURES, priority_of, render_kind, wraps
 from cxtui.metrics import account, panes
 from cxtui.metrics.overview import OVERVIEW_KEYS, overview
 from cxtui.metrics.retention import (
@@ -19,113 +20,19 @@ from cxtui.metrics.retention import (
 )
 from cxtui.render import ColumnSpec, ResultTable, safe_text
 
-# How every known key is formatted; one table for all panes (render infers the rest).
-KINDS: dict[str, str] = {
-    "as_of": "date",
-    "customers_total": "int",
-    "active_customers": "int",
-    "new_customers_30d": "int",
-    "churned_customers_30d": "int",
-    "growth_rate_mom": "pct",
-    "logo_churn_rate_30d": "pct",
-    "avg_tenure_months": "float",
-    "revenue_12m": "money",
-    "orders_12m": "int",
-    "aov_12m": "money",
-    "buyers_12m": "int",
-    "revenue_per_buyer_12m": "money",
-    "repeat_purchase_rate_12m": "pct",
-    "mrr": "money",
-    "arr": "money",
-    "nrr_12m": "pct",
-    "grr_12m": "pct",
-    "nps_90d": "float",
-    "nps_90d_n": "int",
-    "mean_account_nps": "float",
-    "customers": "int",
-    "customer_share": "pct",
-    "active_rate": "pct",
-    "revenue_share": "pct",
-    "avg_risk_score": "float",
-    "at_risk_customers": "int",
-    "rank": "int",
-    "customer_id": "id",
-    "lifetime_revenue": "money",
-    "last_order_date": "date",
-    "churned_customers": "int",
-    "share": "pct",
-    "lost_mrr": "money",
-    "lost_revenue_12m": "money",
-    "month": "date",
-    "active_at_start": "int",
-    "logo_churn_rate": "pct",
-    "risk_score": "score",
-    "start_mrr": "money",
-    "end_mrr": "money",
-    "expansion": "money",
-    "contraction": "money",
-    "churned_mrr": "money",
-    "nrr": "pct",
-    "grr": "pct",
-    "mrr_at_risk": "money",
-    "revenue_12m_at_risk": "money",
-    "start_date": "date",
-    "churn_date": "date",
-    "signup_date": "date",
-    "renewal_date": "date",
-    "tenure_days": "int",
-    "lifetime_orders": "int",
-    "mrr_12m_ago": "money",
-    "annual_revenue": "money",
-}
-
-# Lower = more important; the renderer drops the highest numbers first when narrow.
-PRIORITY: dict[str, int] = {
-    "customer_id": 0,
-    "customers": 0,
-    "revenue_12m": 0,
-    "risk_score": 0,
-    "reason": 0,
-    "churned_customers": 0,
-    "rank": 0,
-    "name": 1,
-    "mrr": 1,
-    "customer_share": 1,
-    "share": 1,
-    "nrr": 0,
-    "grr": 1,
-    "signals": 0,  # every risk score shows its signals
-    "revenue_share": 2,
-    "active_rate": 2,
-    "owner": 2,
-    "segment": 3,
-    "at_risk_customers": 2,
-    "avg_risk_score": 3,
-    "active_customers": 3,
-    "orders_12m": 4,
-    "aov_12m": 4,
-    "status": 3,
-    "last_order_date": 4,
-    "lost_mrr": 1,
-    "lost_revenue_12m": 2,
-    "start_mrr": 2,
-    "end_mrr": 2,
-    "expansion": 3,
-    "contraction": 3,
-    "churned_mrr": 3,
-}
-
-
-# Prose columns: wrapped rather than cut.
-WRAPPED = frozenset({"signals", "comment", "detail"})
+# How every catalogued key is formatted, by the renderer's kind names (render
+# infers the kind of a column the catalog does not know).
+KINDS: dict[str, str] = {key: m.render_kind for key, m in MEASURES.items()}
 
 
 def spec(key: str) -> ColumnSpec:
+    """How column `key` is shown: its kind, narrow-terminal priority and wrapping,
+    from the catalog of measures (`cxtui.measures`)."""
     return ColumnSpec(
         key=key,
-        kind=KINDS.get(key, "text"),
-        priority=PRIORITY.get(key, 2),
-        wrap=key in WRAPPED,
+        kind=render_kind(key),
+        priority=priority_of(key),
+        wrap=wraps(key),
     )
 
 

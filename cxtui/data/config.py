@@ -14,50 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from cxtui.errors import CxError
+from cxtui.metrics.signals import SIGNAL_IDS, default_thresholds, default_weights
 
 TABLE_NAMES = ("customers", "orders", "monthly", "events", "feedback", "spend", "tickets")
 
-RISK_SIGNALS = (
-    "login_decline",
-    "ticket_spike",
-    "nps_drop",
-    "usage_decline",
-    "order_gap",
-    "detractor",
-    "renewal_due",
-    "payment_issue",
-)
-
-DEFAULT_RISK_WEIGHTS = {
-    "login_decline": 25.0,
-    "ticket_spike": 20.0,
-    "nps_drop": 20.0,
-    "usage_decline": 15.0,
-    "order_gap": 20.0,
-    "detractor": 15.0,
-    "renewal_due": 10.0,
-    "payment_issue": 10.0,
-}
-
-# Thresholds of SPEC §2 "Risk score"; names say what each one bounds.
-DEFAULT_RISK_THRESHOLDS = {
-    "login_decline_change": -0.30,  # fires when change <= this
-    "login_decline_full": 0.60,  # strength 1 at this decline
-    "ticket_spike_ratio": 1.5,  # mean_R >= ratio x mean_P
-    "ticket_spike_min_increase": 1.0,  # and mean_R - mean_P >= this
-    "ticket_spike_full": 2.0,  # strength = (ratio - 1) / this
-    "nps_drop_delta": -10.0,  # fires when delta <= this
-    "nps_drop_full": 40.0,  # strength 1 at this drop
-    "usage_decline_change": -0.20,
-    "usage_decline_full": 0.50,
-    "order_gap_days": 90.0,
-    "order_gap_min_orders": 2.0,
-    "order_gap_full_days": 180.0,
-    "detractor_max_score": 6.0,
-    "renewal_due_days": 90.0,
-    "at_risk_score": 60.0,  # lifecycle "At Risk", at_risk_customers, risk_band High
-    "medium_risk_score": 30.0,  # risk_band Medium
-}
+# [risk] keys and defaults, from the table of risk signals (SPEC §2 "Risk score").
+RISK_SIGNALS = SIGNAL_IDS
+DEFAULT_RISK_WEIGHTS = default_weights()
+DEFAULT_RISK_THRESHOLDS = default_thresholds()
 
 
 @dataclass(frozen=True)

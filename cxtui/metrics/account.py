@@ -8,61 +8,9 @@ import polars as pl
 
 from cxtui.data.schema import SCHEMA
 from cxtui.errors import CxError
-from cxtui.metrics.facts import RISK_SIGNAL_COLUMNS
 from cxtui.metrics.periods import add_months, month_start, shift_days
 from cxtui.metrics.scope import Scope
-
-# Per signal: what it measured (before → after facts columns) and the next action.
-SIGNAL_INFO: dict[str, tuple[str, str | None, str | None, str]] = {
-    "login_decline": (
-        "Logins per month",
-        "logins_p",
-        "logins_r",
-        "book a check-in call to find out why usage dropped and re-onboard the key users",
-    ),
-    "ticket_spike": (
-        "Support tickets per month",
-        "tickets_p",
-        "tickets_r",
-        "review the open tickets for a systemic issue this week and agree a fix plan",
-    ),
-    "nps_drop": (
-        "Account NPS",
-        "nps_p",
-        "nps_r",
-        "call the sponsor about the falling NPS and log the top complaint",
-    ),
-    "usage_decline": (
-        "Features used",
-        "features_p",
-        "features_r",
-        "run a feature adoption session for the features they stopped using",
-    ),
-    "order_gap": (
-        "Days since last order",
-        None,
-        "days_since_last_order",
-        "reach out with a re-order reminder or offer before they lapse",
-    ),
-    "detractor": (
-        "Lowest survey score in 90 days",
-        None,
-        "min_score_90d",
-        "follow up on the detractor survey answer personally within 48 hours",
-    ),
-    "renewal_due": (
-        "Renewal date",
-        None,
-        "renewal_date",
-        "prepare the renewal: value recap and pricing before the date",
-    ),
-    "payment_issue": (
-        "Payment failures in 90 days",
-        None,
-        "payment_events_90d",
-        "sort out the failed payment with billing before service is interrupted",
-    ),
-}
+from cxtui.metrics.signals import SIGNALS
 
 
 def account_fact(scope: Scope, customer_id: str) -> pl.LazyFrame:
@@ -80,20 +28,20 @@ def not_found(scope_ids: list[str], customer_id: str) -> CxError:
 def signal_rows(fact: dict[str, Any], weights: dict[str, float]) -> list[dict[str, Any]]:
     """Every risk signal with its before/after values, strength and points."""
     out = []
-    for name in RISK_SIGNAL_COLUMNS:
-        label, before, after, action = SIGNAL_INFO[name]
-        strength = fact.get(f"s_{name}")
+    for signal in SIGNALS:
+        before, after = signal.before_column, signal.after_column
+        strength = fact.get(f"s_{signal.id}")
         out.append(
             {
-                "signal": name,
-                "measure": label,
+                "signal": signal.id,
+                "measure": signal.label,
                 "before": fact.get(before) if before else None,
                 "after": fact.get(after) if after else None,
                 "fires": strength is not None,
                 "strength": strength,
-                "weight": weights[name],
-                "points": fact.get(f"risk_{name}") or 0.0,
-                "action": action if strength is not None else None,
+                "weight": weights[signal.id],
+                "points": fact.get(f"risk_{signal.id}") or 0.0,
+                "action": signal.action if strength is not None else None,
             }
         )
     return out

@@ -14,23 +14,12 @@ import polars as pl
 from cxtui.data.config import Config
 from cxtui.data.load import Dataset
 from cxtui.metrics.periods import add_months, month_start, shift_days
+from cxtui.metrics.signals import SIGNAL_IDS, SIGNALS, round_half_away
 
 AVG_MONTH_DAYS = 30.4375
-# Risk thresholds hold at equality: a change of exactly −30% is computed in floating
-# point as −0.29999999999999993 (7/3 ÷ 10/3 − 1), so comparisons allow EPS.
-EPS = 1e-9
 
 # Columns every facts table carries; attributes of the customers table come before them.
-RISK_SIGNAL_COLUMNS = (
-    "login_decline",
-    "ticket_spike",
-    "nps_drop",
-    "usage_decline",
-    "order_gap",
-    "detractor",
-    "renewal_due",
-    "payment_issue",
-)
+RISK_SIGNAL_COLUMNS = SIGNAL_IDS  # s_<id> strengths and risk_<id> points, in table order
 
 
 def churn_source(ds: Dataset) -> str:
@@ -280,78 +269,15 @@ def _status_columns(ds: Dataset, cols: set[str]) -> list[pl.Expr]:
 
 
 def _risk_columns(cfg: Config, cols: set[str], as_of: date) -> list[pl.Expr]:
-    """Strength (0–1, null when not firing) of every signal, for active customers."""
-    t = cfg.risk_thresholds
-
-    def have(*names: str) -> bool:
-        return all(n in cols for n in names)
-
-    def decline(prefix: str, fire_at: float, full: float) -> pl.Expr:
-        if not have(f"{prefix}_p", f"{prefix}_r"):
-            return _null()
-        p, r = pl.col(f"{prefix}_p"), pl.col(f"{prefix}_r")
-        change = r / p - 1
-        fires = (p > 0) & r.is_not_null() & (change <= fire_at + EPS)
-        return pl.when(fires).then(pl.min_horizontal(pl.lit(1.0), -change / full))
-
-    strengths: dict[str, pl.Expr] = {
-        "login_decline": decline("logins", t["login_decline_change"], t["login_decline_full"]),
-        "usage_decline": decline("features", t["usage_decline_change"], t["usage_decline_full"]),
-    }
-    if have("tickets_p", "tickets_r"):
-        p, r = pl.col("tickets_p"), pl.col("tickets_r")
-        fires = (r >= t["ticket_spike_ratio"] * p - EPS) & (
-            r - p >= t["ticket_spike_min_increase"] - EPS
-        )
-        s = (r / pl.max_horizontal(p, pl.lit(1.0)) - 1) / t["ticket_spike_full"]
-        strengths["ticket_spike"] = pl.when(fires).then(pl.min_horizontal(pl.lit(1.0), s))
-    else:
-        strengths["ticket_spike"] = _null()
-    if have("nps_p", "nps_r"):
-        delta = pl.col("nps_r") - pl.col("nps_p")
-        strengths["nps_drop"] = pl.when(delta <= t["nps_drop_delta"] + EPS).then(
-            pl.min_horizontal(pl.lit(1.0), -delta / t["nps_drop_full"])
-        )
-    else:
-        strengths["nps_drop"] = _null()
-    if have("lifetime_orders", "days_since_last_order"):
-        days = pl.col("days_since_last_order")
-        fires = (pl.col("lifetime_orders") >= t["order_gap_min_orders"]) & (
-            days >= t["order_gap_days"]
-        )
-        strengths["order_gap"] = pl.when(fires).then(
-            pl.min_horizontal(pl.lit(1.0), days / t["order_gap_full_days"])
-        )
-    else:
-        strengths["order_gap"] = _null()
-    strengths["detractor"] = (
-        pl.when(pl.col("min_score_90d") <= t["detractor_max_score"]).then(1.0)
-        if have("min_score_90d")
-        else _null()
-    )
-    if have("renewal_date"):
-        rd = pl.col("renewal_date")
-        due = (rd > as_of) & (rd <= shift_days(as_of, int(t["renewal_due_days"])))
-        strengths["renewal_due"] = pl.when(due).then(1.0)
-    else:
-        strengths["renewal_due"] = _null()
-    strengths["payment_issue"] = (
-        pl.when(pl.col("payment_events_90d") > 0).then(1.0)
-        if have("payment_events_90d")
-        else _null()
-    )
+    """Strength (0–1, null when not firing) of every signal, for active customers;
+    a signal whose facts columns the data lacks cannot fire."""
     active = pl.col("active")
     out = []
-    for name in RISK_SIGNAL_COLUMNS:
-        s = strengths[name]
-        out.append(pl.when(active).then(s.cast(pl.Float64)).alias(f"s_{name}"))
+    for signal in SIGNALS:
+        fits = all(c in cols for c in signal.needs)
+        s = signal.strength(cfg.risk_thresholds, as_of) if fits else _null()
+        out.append(pl.when(active).then(s.cast(pl.Float64)).alias(f"s_{signal.id}"))
     return out
-
-
-def round_half_away(expr: pl.Expr) -> pl.Expr:
-    """Round half away from zero; the 1e-9 nudge absorbs float noise like 12.4999999."""
-    x = expr.round(9)
-    return (x.abs() + 0.5).floor() * x.sign()
 
 
 def _risk_contributions(cfg: Config) -> list[pl.Expr]:
@@ -368,82 +294,13 @@ def _risk_score() -> pl.Expr:
     return pl.when(pl.col("active")).then(score.cast(pl.Int64)).alias("risk_score")
 
 
-def _whole(expr: pl.Expr) -> pl.Expr:
-    """A whole number for the signal text, rounded half away from zero like the
-    score (polars' own `round` takes halves to even: −36.5 would show as −36)."""
-    return round_half_away(expr).cast(pl.Int64, strict=False)
-
-
-def _pct(expr: pl.Expr) -> pl.Expr:
-    """A signed whole-number percentage as text with a real minus sign: −46%, +196%."""
-    v = _whole(expr * 100)
-    sign = pl.when(v < 0).then(pl.lit("−")).otherwise(pl.lit("+"))
-    return pl.concat_str(sign, v.abs().cast(pl.String), pl.lit("%"))
-
-
 def _signals_text(cols: set[str]) -> pl.Expr:
     """Short text of the firing signals, e.g. "logins −46%, tickets +196%"."""
-    parts: list[pl.Expr] = []
-
-    def fired(name: str) -> pl.Expr:
-        return pl.col(f"s_{name}").is_not_null()
-
-    if {"logins_p", "logins_r"} <= cols:
-        ratio = pl.col("logins_r") / pl.col("logins_p") - 1
-        parts.append(
-            pl.when(fired("login_decline")).then(pl.concat_str(pl.lit("logins "), _pct(ratio)))
-        )
-    if {"tickets_p", "tickets_r"} <= cols:
-        ratio = pl.col("tickets_r") / pl.max_horizontal(pl.col("tickets_p"), pl.lit(1.0)) - 1
-        parts.append(
-            pl.when(fired("ticket_spike")).then(pl.concat_str(pl.lit("tickets "), _pct(ratio)))
-        )
-    if {"nps_p", "nps_r"} <= cols:
-        delta = _whole(pl.col("nps_r") - pl.col("nps_p"))
-        parts.append(
-            pl.when(fired("nps_drop")).then(
-                pl.concat_str(pl.lit("NPS −"), delta.abs().cast(pl.String), pl.lit(" pts"))
-            )
-        )
-    if {"features_p", "features_r"} <= cols:
-        ratio = pl.col("features_r") / pl.col("features_p") - 1
-        parts.append(
-            pl.when(fired("usage_decline")).then(pl.concat_str(pl.lit("usage "), _pct(ratio)))
-        )
-    if "days_since_last_order" in cols:
-        parts.append(
-            pl.when(fired("order_gap")).then(
-                pl.concat_str(
-                    pl.lit("no order for "),
-                    pl.col("days_since_last_order").cast(pl.String),
-                    pl.lit(" days"),
-                )
-            )
-        )
-    if "min_score_90d" in cols:
-        parts.append(
-            pl.when(fired("detractor")).then(
-                pl.concat_str(
-                    pl.lit("detractor (score "),
-                    _whole(pl.col("min_score_90d")).cast(pl.String),
-                    pl.lit(")"),
-                )
-            )
-        )
-    if "renewal_date" in cols:
-        parts.append(
-            pl.when(fired("renewal_due")).then(
-                pl.concat_str(pl.lit("renewal "), pl.col("renewal_date").cast(pl.String))
-            )
-        )
-    if "payment_events_90d" in cols:
-        parts.append(
-            pl.when(fired("payment_issue")).then(
-                pl.concat_str(
-                    pl.lit("payment issues ×"), pl.col("payment_events_90d").cast(pl.String)
-                )
-            )
-        )
+    parts = [
+        pl.when(pl.col(f"s_{signal.id}").is_not_null()).then(signal.text_expr())
+        for signal in SIGNALS
+        if all(c in cols for c in signal.needs)
+    ]
     if not parts:
         return pl.lit("", dtype=pl.String)
     return pl.concat_str(parts, separator=", ", ignore_nulls=True)

@@ -4,36 +4,15 @@ from __future__ import annotations
 
 import polars as pl
 
+from cxtui.measures import keys_in
 from cxtui.metrics.facts import AVG_MONTH_DAYS, churn_source
 from cxtui.metrics.periods import add_months, shift_days
 from cxtui.metrics.retention import retention_overall
 from cxtui.metrics.scope import Scope, null_col, ratio
 from cxtui.metrics.values import arr_total, known_sum, value_expr
 
-OVERVIEW_KEYS = (
-    "as_of",
-    "customers_total",
-    "active_customers",
-    "new_customers_30d",
-    "churned_customers_30d",
-    "growth_rate_mom",
-    "logo_churn_rate_30d",
-    "avg_tenure_months",
-    "revenue_12m",
-    "orders_12m",
-    "aov_12m",
-    "buyers_12m",
-    "revenue_per_buyer_12m",
-    "repeat_purchase_rate_12m",
-    "mrr",
-    "arr",
-    "nrr_12m",
-    "grr_12m",
-    "nps_90d",
-    "nps_90d_n",
-    "mean_account_nps",
-    "value",  # SPEC Part II
-)
+# The overview object's keys, in order: the catalog's "overview" section.
+OVERVIEW_KEYS = keys_in("overview")
 
 
 def _active_at(day) -> pl.Expr:

@@ -4,37 +4,46 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cxtui.measures import label_of, render_kind
+
 if TYPE_CHECKING:
     from cxtui.views import Account
+
+
+def _kpi(key: str, label: str | None = None) -> tuple[str, str, str]:
+    """(label, facts key, render kind) from the catalog; `label` where the account
+    detail words it differently from the catalog."""
+    return (label or label_of(key), key, render_kind(key))
+
 
 # (label, facts key, kind) per KPI section; missing keys are skipped.
 KPI_SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
     (
         "Status",
         (
-            ("Status", "status", "text"),
-            ("Lifecycle", "lifecycle", "text"),
-            ("Start", "start_date", "date"),
-            ("Tenure (months)", "tenure_months", "float"),
-            ("Churn date", "churn_date", "date"),
-            ("Churn reason", "churn_reason", "text"),
-            ("Revenue tier", "revenue_tier", "text"),
-            ("Engagement (events 90d)", "engagement", "text"),
+            _kpi("status"),
+            _kpi("lifecycle"),
+            _kpi("start_date"),
+            _kpi("tenure_months"),
+            _kpi("churn_date"),
+            _kpi("churn_reason"),
+            _kpi("revenue_tier"),
+            _kpi("engagement"),
         ),
     ),
     (
         "Revenue",
         (
-            ("Revenue 12m", "revenue_12m", "money"),
-            ("Lifetime revenue", "lifetime_revenue", "money"),
-            ("Lifetime orders", "lifetime_orders", "int"),
-            ("Orders 12m", "orders_12m", "int"),
-            ("AOV 12m", "aov_12m", "money"),
-            ("Last order", "last_order_date", "date"),
-            ("MRR now", "mrr", "money"),
-            ("MRR 12 months ago", "mrr_12m_ago", "money"),
-            ("RFM (R/F/M)", "rfm", "text"),
-            ("RFM segment", "rfm_segment", "text"),
+            _kpi("revenue_12m"),
+            _kpi("lifetime_revenue"),
+            _kpi("lifetime_orders"),
+            _kpi("orders_12m"),
+            _kpi("aov_12m"),
+            _kpi("last_order_date"),
+            _kpi("mrr", "MRR now"),
+            _kpi("mrr_12m_ago"),
+            _kpi("rfm"),
+            _kpi("rfm_segment"),
         ),
     ),
 )
@@ -174,7 +183,7 @@ def account_renderables(acc: Account, currency: str, width: int) -> list[Any]:
     profile.add_column("key", style="dim")
     profile.add_column("value", overflow="fold")  # the detail shows long values whole
     for key in acc.attributes:
-        profile.add_row(Text(safe_text(key)), Text(format_value(fact.get(key), _kind(key))))
+        profile.add_row(Text(safe_text(key)), Text(format_value(fact.get(key), render_kind(key))))
     out.append(profile)
     for section, rows in KPI_SECTIONS:
         t = Table(title=section, show_header=False, box=None)
@@ -192,12 +201,6 @@ def account_renderables(acc: Account, currency: str, width: int) -> list[Any]:
     return out
 
 
-def _kind(key: str) -> str:
-    from cxtui.views import KINDS
-
-    return KINDS.get(key, "text")
-
-
 def account_markdown(acc: Account, currency: str) -> str:
     from cxtui.render import format_value, md_escape, to_markdown
 
@@ -209,7 +212,7 @@ def account_markdown(acc: Account, currency: str) -> str:
 
     lines = [f"# {esc(_title(acc))}", "", "| Attribute | Value |", "|---|---|"]
     for key in acc.attributes:
-        lines.append(f"| {esc(key)} | {esc(format_value(fact.get(key), _kind(key)))} |")
+        lines.append(f"| {esc(key)} | {esc(format_value(fact.get(key), render_kind(key)))} |")
     for section, rows in KPI_SECTIONS:
         lines += ["", f"### {section}", "", "| Metric | Value |", "|---|---:|"]
         for label, key, kind in rows:
