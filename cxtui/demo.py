@@ -51,6 +51,7 @@ _MONTH_OF_YEAR = np.arange(_N_MONTHS) % 12 + 1
 _EVENTS_DAY = (EVENTS_FROM - HISTORY_START).days
 _TICKETS_DAY = (TICKETS_FROM - HISTORY_START).days
 _TICKETS_MONTH = (TICKETS_FROM.year - HISTORY_START.year) * 12 + TICKETS_FROM.month - 1
+_EVENTS_MONTH = (EVENTS_FROM.year - HISTORY_START.year) * 12 + EVENTS_FROM.month - 1
 _END_SECOND = (_AS_OF_DAY + 1) * 86_400  # the first second after DEMO_AS_OF
 _LAST_MONTH = _N_MONTHS - 1
 _NONE = 1 << 40  # "no such day/month" sentinel, beyond every real index
@@ -656,9 +657,8 @@ def _orders(plan: _Plan, rng: np.random.Generator, c: _Chunk, first_order_id: in
 @dataclass
 class _Monthly:
     table: pl.DataFrame | None
-    cust: np.ndarray  # chunk position per written row
-    month: np.ndarray
-    tickets: np.ndarray
+    # the written rows since TICKETS_FROM with support tickets: customer, month, tickets
+    ticket_rows: tuple[np.ndarray, np.ndarray, np.ndarray]
     # the mrr movements inside the events window, as events: customer, month, kind, amount
     moves: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     pause_from: np.ndarray  # per chunk customer: first day of its pause, _NONE when none
@@ -712,6 +712,9 @@ def _monthly(rng: np.random.Generator, c: _Chunk) -> _Monthly:
     tier = c.tier[cust]
     declining = month >= c.decline_month[cust]
     paused = (month >= pause_from[row_sub]) & (month < pause_to[row_sub])
+    # Some billing exports leave a paused subscription out instead of writing mrr 0.
+    keep = ~(paused & gap[row_sub])
+    del row_sub
 
     # MRR: starts near the contract value and moves by expansion / contraction steps.
     p_expand = np.asarray([0.075, 0.085, 0.065])[tier]
@@ -722,49 +725,62 @@ def _monthly(rng: np.random.Generator, c: _Chunk) -> _Monthly:
         np.log1p(rng.uniform(0.06, 0.35, total)),
         np.where(u < p_expand + p_contract, np.log1p(-rng.uniform(0.08, 0.3, total)), 0.0),
     )
+    del u, p_expand, p_contract
     # Accounts about to churn often downgrade first.
     downgrade = declining & (month == c.decline_month[cust]) & (rng.random(total) < 0.3)
     step = np.where(downgrade, np.log1p(-rng.uniform(0.15, 0.4, total)), step)
+    del downgrade
     step[within == 0] = 0.0
     level = np.cumsum(step)
+    del step
     level -= np.repeat(level[_segment_starts(counts)], counts)
     mrr0 = c.revenue[subs] / 12 * rng.uniform(0.8, 1.0, len(subs))
     growth = np.exp(level)
-    mrr = np.where(paused, 0.0, np.round(mrr0[row_sub] * growth, 2))
+    del level
+    mrr = np.round(mrr0[np.repeat(np.arange(len(subs)), counts)] * growth, 2)
+    mrr[paused] = 0.0
 
-    # Every change of mrr is a movement (SPEC §7); those in the events window are events too.
-    prev = np.concatenate([[0.0], mrr[:-1]])
-    prev[within == 0] = 0.0
+    # Every change of mrr after the first month is a movement (SPEC §7); those in the
+    # events window are events too (the first month's "new" is not).
+    rows = np.flatnonzero((within > 0) & (month >= _EVENTS_MONTH))
+    prev, cur = mrr[rows - 1], mrr[rows]
+    moved = cur != prev
+    rows, prev, cur = rows[moved], prev[moved], cur[moved]
     kind = np.select(
-        [
-            (prev > 0) & (mrr > prev),
-            (mrr > 0) & (mrr < prev),
-            (prev > 0) & (mrr == 0),
-            (prev == 0) & (mrr > 0) & (within > 0),
-        ],
-        [UPGRADED, DOWNGRADED, PAUSED, RESUMED],
-        default=-1,
+        [(prev > 0) & (cur > prev), (cur > 0) & (cur < prev), cur == 0],
+        [UPGRADED, DOWNGRADED, PAUSED],
+        default=RESUMED,
     )
-    move = np.flatnonzero((kind >= 0) & (_MONTH_START[month + 1] > _EVENTS_DAY))
-    amount = np.select(
-        [kind[move] == PAUSED, kind[move] == RESUMED],
-        [prev[move], mrr[move]],
-        default=np.abs(mrr[move] - prev[move]),
-    )
-    moves = (cust[move], month[move], kind[move], np.round(amount, 2))
+    amount = np.select([kind == PAUSED, kind == RESUMED], [prev, cur], default=np.abs(cur - prev))
+    moves = (cust[rows], month[rows], kind, np.round(amount, 2))
+    del rows, prev, cur, moved, kind, amount
+
+    columns = [
+        c.ids.gather(cust[keep]).alias("customer_id"),
+        _date_series("month", _MONTH_START[month[keep]]),
+        pl.Series("mrr", mrr[keep]),
+    ]
+    del mrr
+
+    def column(name: str, values: np.ndarray, null: np.ndarray | None = None) -> None:
+        series = pl.Series(name, values[keep].astype(np.int32))
+        columns.append(series if null is None else _nulls(series, null[keep]))
 
     season = np.where(
         _MONTH_OF_YEAR[month] == 12, 0.85, np.where(_MONTH_OF_YEAR[month] == 8, 0.9, 1.0)
     )
-    idle = np.where(paused, 0.1, 1.0)  # a paused account barely logs in
+    season[paused] *= 0.1  # a paused account barely logs in
     login_base = np.asarray([600.0, 80.0, 20.0])[tier] * c.engagement[cust] * np.sqrt(growth)
-    logins = rng.poisson(login_base * season * idle * np.where(declining, _LOGIN_FACTOR, 1.0))
+    del growth
+    column("logins", rng.poisson(login_base * season * np.where(declining, _LOGIN_FACTOR, 1.0)))
+    del login_base, season
 
-    tenure_months = within
     usage_base = np.asarray([15.0, 9.0, 6.0])[tier] * c.engagement[cust] ** 0.3
-    usage_base = usage_base + 3.0 * np.minimum(tenure_months / 24.0, 1.0)
+    usage_base += 3.0 * np.minimum(within / 24.0, 1.0)  # grows with tenure
     usage = usage_base * np.where(declining, _USAGE_FACTOR, 1.0) + rng.normal(0, 0.6, total)
-    features = np.clip(np.round(usage * np.where(paused, 0.3, 1.0)), 0, 30)
+    del usage_base
+    column("features_used", np.clip(np.round(usage * np.where(paused, 0.3, 1.0)), 0, 30))
+    del usage
 
     ticket_base = np.asarray([3.5, 0.9, 0.25])[tier] * np.exp(-0.2 * c.sentiment[cust])
     ticket_rate = np.where(
@@ -772,34 +788,32 @@ def _monthly(rng: np.random.Generator, c: _Chunk) -> _Monthly:
         np.maximum(ticket_base * _TICKET_FACTOR, ticket_base + _TICKET_MIN_RISE),
         ticket_base,
     )
+    del ticket_base
     tickets = rng.poisson(ticket_rate * np.where(paused, 0.3, 1.0))
+    del ticket_rate
+    column("support_tickets", tickets)
+    with_tickets = keep & (month >= _TICKETS_MONTH) & (tickets > 0)
+    ticket_rows = (cust[with_tickets], month[with_tickets], tickets[with_tickets])
+    del tickets, with_tickets
 
     nps_base = np.clip(30 + 28 * c.sentiment[cust], -90, 95)
     nps = nps_base + rng.normal(0, 6, total) - np.where(declining, _NPS_DROP, 0.0)
-    nps = np.clip(np.round(nps), -100, 100)
+    del nps_base
     nps_null = rng.random(total) < 0.08  # the account survey was not answered that month
+    column("nps", np.clip(np.round(nps), -100, 100), nps_null)
+    del nps, nps_null
 
-    status = np.where(churned[row_sub] & (month == last[row_sub]), 1, np.where(paused, 2, 0))
-    # Some billing exports leave a paused subscription out instead of writing mrr 0.
-    keep = np.flatnonzero(~(paused & gap[row_sub]))
-    table = pl.DataFrame(
-        [
-            c.ids.gather(cust[keep]).alias("customer_id"),
-            _date_series("month", _MONTH_START[month[keep]]),
-            pl.Series("mrr", mrr[keep]),
-            pl.Series("logins", logins[keep].astype(np.int32)),
-            pl.Series("features_used", features[keep].astype(np.int32)),
-            pl.Series("support_tickets", tickets[keep].astype(np.int32)),
-            _nulls(pl.Series("nps", nps[keep].astype(np.int32)), nps_null[keep]),
-            _labels("status", ("active", "cancelled", "paused"), status[keep]),
-        ]
-    )
+    cancelled = churned[np.repeat(np.arange(len(subs)), counts)] & (month == last.repeat(counts))
+    status = np.where(cancelled, 1, np.where(paused, 2, 0))
+    columns.append(_labels("status", ("active", "cancelled", "paused"), status[keep]))
+    table = pl.DataFrame(columns)
+
     has = pause_from != _NONE
     day_from = np.full(n, _NONE, dtype=np.int64)
     day_to = np.full(n, _NONE, dtype=np.int64)
     day_from[subs[has]] = _MONTH_START[pause_from[has]]
     day_to[subs[has]] = _MONTH_START[np.minimum(pause_to[has], _N_MONTHS)]
-    return _Monthly(table, cust[keep], month[keep], tickets[keep], moves, day_from, day_to)
+    return _Monthly(table, ticket_rows, moves, day_from, day_to)
 
 
 # ---------------------------------------------------------------- tickets
@@ -821,11 +835,11 @@ def _tickets(plan: _Plan, rng: np.random.Generator, c: _Chunk, m: _Monthly, firs
     """Helpdesk tickets since TICKETS_FROM: a subscription account's tickets of a month are
     its monthly support_tickets; other customers open about one every ten months."""
     n = len(c.tier)
-    rows = np.flatnonzero((m.month >= _TICKETS_MONTH) & (m.tickets > 0))
-    rows = np.repeat(rows, m.tickets[rows])
-    sub_cust = m.cust[rows]
-    sub_lo = np.maximum(_MONTH_START[m.month[rows]], c.signup[sub_cust])
-    sub_hi = np.minimum(_MONTH_START[m.month[rows] + 1] - 1, c.end[sub_cust])
+    row_cust, row_month, row_tickets = m.ticket_rows
+    sub_cust = np.repeat(row_cust, row_tickets)
+    month = np.repeat(row_month, row_tickets)
+    sub_lo = np.maximum(_MONTH_START[month], c.signup[sub_cust])
+    sub_hi = np.minimum(_MONTH_START[month + 1] - 1, c.end[sub_cust])
     lo = np.maximum(c.signup, _TICKETS_DAY)
     days = np.maximum(c.end - lo + 1, 0)
     k = rng.poisson(_NONSUB_TICKETS_PER_MONTH * days / 30.4375)

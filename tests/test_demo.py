@@ -390,6 +390,20 @@ def test_movement_events_are_the_monthly_movements(tables, movements) -> None:
             )
         assert got.height > 0, event_type
         assert_frame_equal(got.sort(pl.all()), expected.sort(pl.all()), check_dtypes=False)
+    # each movement event's value is the mrr it moved
+    moved = (
+        events.filter(pl.col("event_type").is_in(list(want)))
+        .join(window.rename({"month": "m"}), on=["customer_id", "m"])
+        .with_columns(
+            pl.when(pl.col("kind") == "churned")
+            .then(pl.col("prev"))
+            .when(pl.col("kind") == "reactivation")
+            .then(pl.col("mrr"))
+            .otherwise((pl.col("mrr") - pl.col("prev")).abs())
+            .alias("want")
+        )
+    )
+    assert moved.height > 50 and ((moved["value"] - moved["want"]).abs() < 0.006).all()
 
 
 def test_signups_are_seasonal_and_ids_follow_them(tables) -> None:
@@ -493,6 +507,12 @@ def test_tickets_times_status_and_counts_are_consistent(tables) -> None:
         events.select("customer_id", "ts").sort(pl.all()),
         in_window.select("customer_id", pl.col("created_at").alias("ts")).sort(pl.all()),
     )
+    # with the ticket's priority as the event's value
+    same = events.join(
+        in_window.select("customer_id", pl.col("created_at").alias("ts"), "priority"),
+        on=["customer_id", "ts"],
+    )
+    assert same.height >= events.height and (same["value"] == same["priority"]).mean() > 0.999
 
 
 def _per_customer_events(tables) -> pl.DataFrame:
