@@ -849,6 +849,13 @@ _CATALOG: tuple[Measure, ...] = (
         Measure(
             "command", "Command", "text", 3, "The cxtui command that prints the underlying view."
         ),
+        Measure(
+            "where",
+            "Accounts filter",
+            "text",
+            4,
+            "The --where filter over the facts that selects the finding's customers.",
+        ),
     ),
 )
 

@@ -236,7 +236,7 @@ def test_round_two_keys_format_from_day_one() -> None:
 def test_cohort_age_columns_are_shares_and_unknown_keys_text() -> None:
     assert measures.kind_of("p0") == "share" and measures.render_kind("p17") == "pct"
     assert measures.label_of("p3") == "Age 3"
-    for key in ("p", "px", "p1a", "plan"):
+    for key in ("px", "p1a", "pp2", "plan"):
         assert measures.kind_of(key) == "text", key
         assert measures.measure(key) is None
     assert measures.label_of("plan") == "plan" and measures.description_of("plan") == ""
