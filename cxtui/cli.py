@@ -306,9 +306,11 @@ def _option_annotation(opt) -> Any:
         kwargs["max"] = opt.max
     if opt.metavar:
         kwargs["metavar"] = opt.metavar
-    if opt.choices:
-        kwargs["click_type"] = __import__("click").Choice(list(opt.choices), case_sensitive=False)
     hint = opt.type if opt.type is bool or opt.default is not None else (opt.type | None)
+    if opt.choices:  # Typer offers a fixed set of values through an Enum
+        choices = StrEnum(f"{opt.name}_choices", {c: c for c in opt.choices})  # type: ignore[misc]
+        hint = choices if opt.default is not None else (choices | None)
+        kwargs["case_sensitive"] = False
     return Annotated[hint, typer.Option(*opt.flags, **kwargs)]
 
 
@@ -360,7 +362,7 @@ def run_view(view, data: str | None, kwargs: dict[str, Any]) -> None:
         kwargs.pop("no_cache", False),
         kwargs.pop("cache_dir", None),
     )
-    opts = {o.name: kwargs.get(o.name, o.default) for o in view.options}
+    opts = {o.name: _plain(kwargs.get(o.name, o.default)) for o in view.options}
     out = view.run(analysis, opts).limited(limit)
     if fmt is Format.json:
         emit_json(out.json_value())
@@ -370,6 +372,11 @@ def run_view(view, data: str | None, kwargs: dict[str, Any]) -> None:
         _print_any(render_object(out.summary, views.KINDS, fmt.value, out.title, currency), color)
     for rt in out.tables:
         emit(rt, fmt, color)
+
+
+def _plain(value: Any) -> Any:
+    """A choice comes back from Typer as an Enum member: the view gets its text."""
+    return value.value if isinstance(value, StrEnum) else value
 
 
 def _print_any(out: Any, color: ColorMode) -> None:
