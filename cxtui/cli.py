@@ -370,7 +370,7 @@ def run_view(view, data: str | None, kwargs: dict[str, Any]) -> None:
     currency = analysis.ds.config.currency
     if out.summary is not None:
         _print_any(render_object(out.summary, views.KINDS, fmt.value, out.title, currency), color)
-    for rt in out.tables:
+    for rt in out.tables_for(fmt.value):
         emit(rt, fmt, color)
 
 

@@ -826,6 +826,54 @@ _CATALOG: tuple[Measure, ...] = (
             "Mean of the chosen measure over the node's customers.",
         ),
         Measure("path", "Path", "text", 0, "The dimension values from the root to the node."),
+        Measure(
+            "diversity",
+            "Event types",
+            "text",
+            0,
+            "The bin of distinct event types per customer (e.g. 0-4, 5-7, 8+).",
+        ),
+        Measure("side", "Side", "text", 0, "With or without the lift's event type (or flag)."),
+        Measure("measure", "Measure", "text", 0, "The figure compared on both sides of a lift."),
+        Measure(
+            "with", "With", "float", 1, "The measure over the customers with the event or flag."
+        ),
+        Measure("without", "Without", "float", 1, "The measure over the rest of the customers."),
+        Measure(
+            "subject", "Lift of", "text", 0, "The event type or customer flag that splits the lift."
+        ),
+        Measure(
+            "customers_with", "Customers with", "count", 1, "Customers on the lift's with side."
+        ),
+        Measure(
+            "customers_without", "Customers without", "count", 1, "Customers on the without side."
+        ),
+        Measure(
+            "value_mean_with", "Value mean with", "money", 1, "Mean annual value of the with side."
+        ),
+        Measure(
+            "value_mean_without",
+            "Value mean without",
+            "money",
+            1,
+            "Mean annual value of the without side.",
+        ),
+        Measure(
+            "value_source",
+            "Value from",
+            "text",
+            2,
+            "What a customer's value is here: revenue_12m, annual_revenue or 12 × mrr.",
+        ),
+        Measure(
+            "nps_source",
+            "NPS from",
+            "text",
+            2,
+            "Where nps_mean comes from: account_nps (monthly) or feedback_score.",
+        ),
+        Measure("node", "Node", "text", 0, "A flows node's value, indented under its parent."),
+        Measure("share_bar", "Share bar", "text", 2, "The node's share of total as a bar."),
     ),
     *_section(
         "insights",  # §11

@@ -110,6 +110,9 @@ class Output:
     extras: dict[str, Any] = field(default_factory=dict)
     json: Callable[[Output], Any] | None = None
     notes: list[str] = field(default_factory=list)
+    # tables printed instead of `tables` in one format: flows prints one row per
+    # full path in csv and the tree in table / markdown
+    format_tables: dict[str, list[ResultTable]] = field(default_factory=dict)
 
     def json_value(self) -> Any:
         if self.json is not None:
@@ -118,11 +121,15 @@ class Output:
             return self.summary
         return records(self.tables[0]) if self.tables else []
 
+    def tables_for(self, fmt: str) -> list[ResultTable]:
+        """The tables printed in format `fmt` (table, csv, csv-raw, markdown)."""
+        return self.format_tables.get(fmt, self.tables)
+
     def limited(self, limit: int | None) -> Output:
         """Every table cut to `limit` rows (0 or None: all), in place."""
         if limit:
-            for rt in self.tables:
-                rt.frame = rt.frame.head(limit)
+            for rt in [*self.tables, *(t for ts in self.format_tables.values() for t in ts)]:
+                rt.frame = rt.frame.head(limit)  # a table in both lists: cut twice, same rows
         return self
 
 

@@ -1,0 +1,50 @@
+"""What the SPEC Part II view definitions share: the "as of … · where …" line
+under a title and the account list behind a drill-down, ranked like `top`.
+Headless, and light to import (the heavy modules through `registry.lazy`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from cxtui.registry import lazy
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from cxtui.commands import Invocation
+    from cxtui.engine import Analysis
+    from cxtui.metrics.scope import Scope
+    from cxtui.render import ResultTable
+
+views = lazy("cxtui.views")
+panes = lazy("cxtui.metrics.panes")
+engine = lazy("cxtui.engine")
+
+NONE = "(none)"  # the pickers' "no value" choice
+
+
+def subtitle(analysis: Analysis) -> str:
+    """ "as of 2025-06-30 · where region = 'EMEA'": what a table is computed over."""
+    where = f" · where {analysis.where}" if analysis.where else ""
+    return f"as of {analysis.ds.as_of}{where}"
+
+
+def ranked_members(
+    analysis: Analysis, members: Callable[[Scope], pl.LazyFrame], title: str
+) -> ResultTable:
+    """The account list of a drill-down: `members(scope)` (a metric's members
+    query, which keeps the facts' order) over the facts ranked as `top` ranks
+    them, so the list comes out biggest first with no sort of its own and in the
+    order of the `cxtui top … --where …` command that prints it."""
+    order = panes.default_top_by(analysis.scope)
+    scope = analysis.scope_over(analysis.ranked(order))
+    keep = [c for c in views.MEMBER_COLUMNS if c in scope.fact_columns()]
+    frame = engine.collect(members(scope).select(keep))
+    return views.members_table(analysis, frame, title)
+
+
+def top_command(invocation: Invocation, customers: int, where: str) -> str:
+    """`cxtui top DATA -n N --where …`: prints exactly the customers `where`
+    selects (N at least 1: `top` takes no -n 0)."""
+    return invocation.command("top", "-n", str(max(customers, 1)), where=where)
