@@ -82,6 +82,9 @@ class PaneKey:
     cycle: bool = False
     title: str = ""  # the picker's title
     show: bool = True  # in the footer
+    # works from every pane (going to this view's pane), not only its own:
+    # segments' `d`, as before the registry
+    anywhere: bool = False
 
     def new_opts(self, opts: Opts, value: str) -> Opts:
         if self.apply is not None:
@@ -166,13 +169,15 @@ Drill = Members | OpenAccount
 @dataclass(frozen=True)
 class DrillContext:
     """What a drill-down is given: the analysis, the pane's options, the `c`
-    command builder, which of the output's tables (index) and the row."""
+    command builder, which of the output's tables (index), the row and the key
+    of the column under the cursor (a movement's count, a cohort's age)."""
 
     analysis: Analysis
     opts: Opts
     invocation: Invocation
     table: int
     row: dict[str, Any]
+    column: str | None = None
 
 
 # ---------------------------------------------------------------- report

@@ -232,6 +232,7 @@ VIEW = register(
                 apply=_first,
                 current=lambda o: split_dims(o["by"])[0],
                 title="Segment by",
+                anywhere=True,
             ),
             PaneKey(
                 "x",

@@ -46,7 +46,10 @@ def _pane_bindings() -> list[Binding]:
                 seen.add(pk.key)
                 out.append(
                     Binding(
-                        pk.key, f"view_key('{pk.key}')", pk.description, id=f"key-{pk.key}",
+                        pk.key,
+                        f"view_key('{pk.key}')",
+                        pk.description,
+                        id=f"key-{pk.key}",
                         show=pk.show,
                     )
                 )
@@ -136,9 +139,7 @@ class MainScreen(DataScreen):
         self.set_loading(view.id, False)
         stages = view.pane_stages
         if stages and message.stage + 1 < len(stages):  # refine it next, before the others
-            self._pending.insert(
-                0, lambda: self.load(view.id, message.stage + 1, message.output)
-            )
+            self._pending.insert(0, lambda: self.load(view.id, message.stage + 1, message.output))
         self.pane(view.id).show(message.output, self.analysis.ds.config.currency)
         self._load_next()  # one pane at a time, in the background
 
@@ -193,6 +194,18 @@ class MainScreen(DataScreen):
         pane = (event.pane.id or f"tab-{PANES[0].id}").removeprefix("tab-")
         self._focus_pane(pane)
         self.set_crumbs([self.view(pane).title])
+        self.refresh_bindings()  # the footer shows the new pane's keys
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A view's key is live on its own pane (and, for a key marked
+        `anywhere`, on every pane): the footer shows the current pane's keys."""
+        if action != "view_key":
+            return True
+        key = parameters[0] if parameters else None
+        current = self.view(self.current_pane)
+        if any(k.key == key for k in current.keys):
+            return True
+        return any(k.key == key and k.anywhere for v in PANES for k in v.keys)
 
     def _focus_pane(self, pane: str) -> None:
         """Focus the pane's main widget unless focus is already inside the pane
@@ -223,11 +236,11 @@ class MainScreen(DataScreen):
     # ------------------------------------------------------------ a view's keys
 
     def action_view_key(self, key: str) -> None:
-        """A key that changes a pane's options: the current pane's, else the first
-        pane that declares the key (`d` from anywhere goes to Segments)."""
+        """A key that changes a pane's options: the current pane's, else the pane
+        whose key works from anywhere (`d` from the Overview goes to Segments)."""
         current = self.view(self.current_pane)
         view = current if any(k.key == key for k in current.keys) else None
-        view = view or next(v for v in PANES if any(k.key == key for k in v.keys))
+        view = view or next(v for v in PANES if any(k.key == key and k.anywhere for k in v.keys))
         pk = next(k for k in view.keys if k.key == key)
         opts = self.opts[view.id]
 
@@ -259,12 +272,14 @@ class MainScreen(DataScreen):
         pane = self.pane_of(view)
         target = None
         if pane is not None and pane.view.drill is not None:
+            column = view.current_column()
             ctx = DrillContext(
                 self.analysis,
                 self.opts[pane.view.id],
                 self.cx.invocation,
                 pane.table_index(view),
                 row,
+                column.key if column is not None else None,
             )
             target = pane.view.drill(ctx)
         if isinstance(target, Members):
