@@ -678,6 +678,57 @@ _CATALOG: tuple[Measure, ...] = (
             0,
             "Predicted value of the next 12 months: expected_orders_365d × expected_aov.",
         ),
+        Measure("r", "BG/NBD r", "float", 2, "BG/NBD: shape of the Gamma mix of purchase rates."),
+        Measure(
+            "alpha",
+            "BG/NBD alpha",
+            "float",
+            2,
+            "BG/NBD: scale (in days) of the Gamma mix of rates.",
+        ),
+        Measure(
+            "a", "BG/NBD a", "float", 2, "BG/NBD: first shape of the Beta mix of dropout chances."
+        ),
+        Measure(
+            "b", "BG/NBD b", "float", 2, "BG/NBD: second shape of the Beta mix of dropout chances."
+        ),
+        Measure("p", "Gamma-Gamma p", "float", 2, "Gamma-Gamma: shape of each order day's spend."),
+        Measure(
+            "q", "Gamma-Gamma q", "float", 2, "Gamma-Gamma: shape of the Gamma mix of spend scales."
+        ),
+        Measure(
+            "v", "Gamma-Gamma v", "float", 2, "Gamma-Gamma: scale of the Gamma mix of spend scales."
+        ),
+        Measure(
+            "customers_fitted",
+            "Customers fitted",
+            "count",
+            2,
+            "Customers in the BG/NBD fit: those with an order up to as_of.",
+        ),
+        Measure(
+            "notes",
+            "Notes",
+            "text",
+            1,
+            "Why a model has no fit, or how customers with one order day are valued.",
+            wrap=True,
+        ),
+        Measure("avg_p_alive", "Avg P(alive)", "share", 2, "Mean p_alive of the customers."),
+        Measure("avg_clv_12m", "Avg CLV 12m", "money", 1, "Mean clv_12m of the customers."),
+        Measure(
+            "decile",
+            "Decile",
+            "count",
+            0,
+            "Customers ranked by clv_12m cut in tenths: 1 holds the highest tenth.",
+        ),
+        Measure("clv_from", "CLV from", "money", 2, "The lowest clv_12m in the decile."),
+        Measure("clv_to", "CLV to", "money", 2, "The highest clv_12m in the decile."),
+        Measure(
+            "clv_share", "CLV share", "share", 1, "The decile's Σ clv_12m ÷ Σ over every decile."
+        ),
+        Measure("bar", "Bar", "text", 0, "The share drawn as a bar of block characters."),
     ),
     *_section(
         "satisfaction",  # §9, latest response per customer in the window

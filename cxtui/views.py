@@ -91,7 +91,12 @@ def segments_table(analysis: Analysis, by: list[str], limit: int | None = None) 
 
 def top_table(analysis: Analysis, by: str | None, n: int | None) -> ResultTable:
     by = by or panes.default_top_by(analysis.scope)
-    frame = collect(panes.top_customers(analysis.scope, by, n))
+    values = None
+    if by in panes.TOP_BY_JOINED:  # clv_12m: from the analysis's CLV result
+        from cxtui.engine.clv import clv_result
+
+        values = clv_result(analysis, f"top --by {by}").predictions.lazy()
+    frame = collect(panes.top_customers(analysis.scope, by, n, values))
     return table(f"Top customers by {by} — {_subtitle(analysis)}", frame, analysis)
 
 
@@ -196,11 +201,26 @@ def account_result(analysis: Analysis, customer_id: str) -> Account:
     if frames[0].height == 0:
         sample = analysis.facts["customer_id"].head(3).to_list()
         raise account.not_found(sample, customer_id)
-    summary = account.account_summary(scope, frames[0].row(0, named=True))
+    fact = frames[0].row(0, named=True)
+    fact.update(account_clv(analysis, customer_id))
+    summary = account.account_summary(scope, fact)
     attributes = [c for c in analysis.ds.columns("customers") if c != "customer_id"]
     return Account(
         summary, dict(zip(history, frames[1:], strict=True)), attributes, analysis.ds.as_of
     )
+
+
+def account_clv(analysis: Analysis, customer_id: str) -> dict[str, Any]:
+    """The customer's p_alive and clv_12m (SPEC §8) when the data has orders (null
+    for a customer without orders), from the analysis's CLV result; {} without."""
+    if not analysis.ds.has("orders"):
+        return {}
+    from cxtui.engine.clv import clv_result
+
+    predictions = clv_result(analysis, "account").predictions
+    row = predictions.filter(pl.col("customer_id") == customer_id)
+    values = row.row(0, named=True) if row.height else {}
+    return {k: values.get(k) for k in ("p_alive", "clv_12m")}
 
 
 # ---------------------------------------------------------------- TUI helpers

@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 
 from cxtui.data.load import Dataset, open_dataset
-from cxtui.engine.cache import build_facts, default_cache_dir
+from cxtui.engine.cache import Derived, build_facts, default_cache_dir
 from cxtui.errors import CxError
 from cxtui.metrics.scope import Scope
 
@@ -25,6 +25,8 @@ class Analysis:
     where: str | None = None
     from_cache: bool = False
     _ranked: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False)
+    # results computed once per analysis and cached beside the facts (the CLV fit)
+    derived: Derived = field(default_factory=Derived, repr=False)
 
     def ranked(self, by: str) -> pl.DataFrame:
         """The facts sorted by `by` (desc, nulls last), then customer_id: sorted
@@ -102,7 +104,8 @@ def analysis_of(
     this in a worker after opening the dataset up front for clear errors).
     `background`: see `build_facts`."""
     facts, others, from_cache = build_facts(ds, cache_dir, use_cache, background)
-    analysis = Analysis(ds, facts, others, where, from_cache)
+    folder = (cache_dir or default_cache_dir()) if use_cache else None
+    analysis = Analysis(ds, facts, others, where, from_cache, derived=Derived(folder))
     if where:
         where_expr(where, facts.schema)  # fail early with a clear message
     return analysis

@@ -11,13 +11,17 @@ fingerprint of the facts definitions (`build.facts_fingerprint`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -282,3 +286,105 @@ def write_output_cache(path: Path, text: str) -> None:
         write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     except OSError as exc:
         _warn_unwritable(path.parent, "output", str(exc.strerror))
+
+
+# ---------------------------------------------------------------- derived results
+
+
+@dataclass
+class Derived:
+    """Results derived from an analysis's facts and tables (the CLV fit): each
+    computed once per analysis (`get`) and, with a `folder`, kept on disk beside
+    the facts cache (`derived_cache_path`). `folder` None: --no-cache."""
+
+    folder: Path | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+    # reentrant: a result may need another; one at a time, so two panes asking for
+    # the same result at once compute it once
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def get(self, name: str, compute: Callable[[], Any]) -> Any:
+        """Result `name`, computed by `compute()` on first use (an error is not kept)."""
+        with self.lock:
+            if name not in self.values:
+                self.values[name] = compute()
+            return self.values[name]
+
+
+_DERIVED_KEY = "cxtui.derived"  # a derived file's metadata: what the frame does not hold
+
+
+@functools.cache
+def _derived_definitions(modules: tuple[str, ...]) -> str:
+    return build.code_version() + build.sources_version(modules)
+
+
+def derived_cache_path(
+    ds: Dataset, cache_dir: Path | None, name: str, *parts: str, modules: Sequence[str] = ()
+) -> Path:
+    """Where result `name` derived from this dataset state is kept: the key of
+    `output_cache_path` (input files, config, as_of, version, the build's code
+    version) with the source of `modules` (the result's own code, so that a
+    changed formula is a new entry), then `name` and `parts` (what else shapes
+    the result, e.g. --where)."""
+    h = hashlib.sha256(_key(ds, _derived_definitions(tuple(modules))).encode())
+    for part in (name, *parts):
+        h.update(b"\0" + part.encode())
+    return (cache_dir or default_cache_dir()) / f"{name}-{h.hexdigest()[:32]}.parquet"
+
+
+def read_derived(path: Path) -> tuple[pl.DataFrame, dict[str, Any]] | None:
+    """A derived file's frame and metadata (`write_derived`), or None when there
+    is none or it cannot be read (then the result is computed again)."""
+    frame = _read_cache(path)
+    if frame is None:
+        return None
+    try:
+        meta = json.loads(pl.read_parquet_metadata(path)[_DERIVED_KEY])
+    except (KeyError, TypeError, ValueError, OSError, pl.exceptions.PolarsError):
+        return None
+    if not isinstance(meta, dict):
+        return None
+    _touch(path)  # recently used: pruned last
+    return frame, meta
+
+
+def write_derived(path: Path, frame: pl.DataFrame, meta: dict[str, Any], root: str) -> None:
+    """Write a derived result atomically in a thread (`finish_cache_writes` waits
+    for it), then keep the KEEP_ENTRIES most recently used files of that name for
+    the dataset folder `root`."""
+
+    def write() -> None:
+        metadata = {_DERIVED_KEY: json.dumps(meta), _ROOT_KEY: root}
+        try:
+            write_atomic(
+                path,
+                lambda tmp: frame.write_parquet(
+                    tmp, compression="lz4", statistics=False, metadata=metadata
+                ),
+            )
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            _warn_unwritable(path.parent, "derived results", reason)
+            return
+        _touch(path)
+        _prune_derived(path, root)
+
+    writer = threading.Thread(target=write, name="cxtui-derived-write")
+    writer.start()
+    _writers.append(writer)
+
+
+def _prune_derived(path: Path, root: str) -> None:
+    name = path.name.rsplit("-", 1)[0]
+    entries = []
+    for other in path.parent.glob(f"{name}-*.parquet"):
+        try:
+            if pl.read_parquet_metadata(other).get(_ROOT_KEY) == root:
+                entries.append((other.stat().st_mtime_ns, other))
+        except Exception:  # unreadable or being replaced: not ours to judge
+            continue
+    entries.sort(reverse=True)
+    for _, old in entries[KEEP_ENTRIES:]:
+        with contextlib.suppress(OSError):
+            old.unlink()

@@ -147,7 +147,10 @@ def segment_members(scope: Scope, by: list[str], values: list) -> pl.LazyFrame:
 
 # ---------------------------------------------------------------- top customers
 
-TOP_BY = ("revenue_12m", "mrr", "lifetime_revenue", "annual_revenue")
+TOP_BY = ("revenue_12m", "mrr", "lifetime_revenue", "annual_revenue", "clv_12m")
+# ranking values that are not facts columns: the caller passes them as `values`
+# (clv_12m: the CLV predictions, SPEC §8)
+TOP_BY_JOINED = ("clv_12m",)
 
 
 def default_top_by(scope: Scope) -> str:
@@ -160,11 +163,20 @@ def default_top_by(scope: Scope) -> str:
     return "mrr"
 
 
-def top_customers(scope: Scope, by: str, n: int | None) -> pl.LazyFrame:
-    """SPEC §2 Top customers; ties by customer_id, nulls last."""
+def top_customers(
+    scope: Scope, by: str, n: int | None, values: pl.LazyFrame | None = None
+) -> pl.LazyFrame:
+    """SPEC §2 Top customers; ties by customer_id, nulls last. A `by` of
+    TOP_BY_JOINED ranks by `values` (customer_id, `by`) joined on customer_id;
+    customers without a value rank last, with null."""
     if by not in TOP_BY:
         raise CxError(f"unknown --by {by!r} for top; fix: use one of {', '.join(TOP_BY)}")
-    cols = set(scope.fact_columns())
+    universe = scope.universe
+    if by in TOP_BY_JOINED:
+        if values is None:
+            raise ValueError(f"top_customers: --by {by} needs its values")
+        universe = universe.join(values.select("customer_id", by), on="customer_id", how="left")
+    cols = set(universe.collect_schema().names())
     if by not in cols and by != default_top_by(scope):
         what = {"mrr": "monthly table", "annual_revenue": "annual_revenue column"}.get(
             by, "orders table"
@@ -181,7 +193,7 @@ def top_customers(scope: Scope, by: str, n: int | None) -> pl.LazyFrame:
         return pl.col(name) if name in cols else null_col(name, dtype)
 
     # the few columns first, then sort and cut: sort + head is a top-k, not a full sort
-    ranked = scope.universe.select(
+    ranked = universe.select(
         "customer_id",
         col("name", pl.String),
         col("segment", pl.String),

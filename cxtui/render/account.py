@@ -44,6 +44,8 @@ KPI_SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str], ...]], ...] = (
             _kpi("mrr_12m_ago"),
             _kpi("rfm"),
             _kpi("rfm_segment"),
+            _kpi("p_alive"),  # SPEC §8, with orders
+            _kpi("clv_12m"),
         ),
     ),
 )

@@ -1,4 +1,5 @@
-"""Top customers (SPEC §2): by revenue_12m, mrr, lifetime revenue or annual revenue."""
+"""Top customers (SPEC §2): by revenue_12m, mrr, lifetime revenue, annual revenue or
+predicted clv_12m (SPEC §8)."""
 
 from __future__ import annotations
 
@@ -63,8 +64,9 @@ VIEW = register(
                 ("--by",),
                 str,
                 None,
-                "revenue_12m | mrr | lifetime_revenue | annual_revenue (default: revenue_12m "
-                "with orders, else mrr, else annual_revenue).",
+                "revenue_12m | mrr | lifetime_revenue | annual_revenue | clv_12m (predicted, "
+                "from the orders) (default: revenue_12m with orders, else mrr, else "
+                "annual_revenue).",
             ),
         ),
         drill=open_account("Top customers"),

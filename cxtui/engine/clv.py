@@ -1,0 +1,130 @@
+"""An analysis's CLV result (SPEC §8 "Predictive CLV"): the summary collected,
+both models fitted and every customer's prediction, computed once per analysis
+(`Analysis.derived`) and shared by the clv view, acquisition's orders-only LTV,
+`top --by clv_12m` and account detail.
+
+The predictions and the fit are kept on disk beside the facts cache (the key of
+the output cache, the CLV code and --where: `cache.derived_cache_path`), so a
+warm `cxtui clv` reads one file instead of scanning the orders and fitting
+again. scipy (`cxtui.metrics.clv`) is imported only to fit or to discount.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from cxtui.engine.cache import derived_cache_path, read_derived, write_derived
+from cxtui.engine.collect import collect
+from cxtui.errors import CxError
+
+if TYPE_CHECKING:
+    from cxtui.engine.analysis import Analysis
+    from cxtui.metrics.clv import ClvFit, ModelFit
+
+CACHE_NAME = "clv"
+# the code that defines the result: a change to either is a new cache entry
+MODULES = ("cxtui.metrics.clv", __name__)
+# metrics.clv.PARAMETER_KEYS, here so that a cached result needs no scipy
+PARAMETER_KEYS = ("r", "alpha", "a", "b", "p", "q", "v", "customers_fitted")
+
+
+@dataclass(frozen=True)
+class ClvResult:
+    """`predictions`: metrics.clv.PREDICTION_COLUMNS, one row per customer of the
+    scope with an orders row up to as_of (undiscounted clv_12m); `parameters`:
+    PARAMETER_KEYS (null when a model is not fitted); `notes`: why a model has no
+    fit, or the q ≤ 1 rule; `state`: the fit as plain data (`fit()` rebuilds it)."""
+
+    predictions: pl.DataFrame
+    parameters: dict[str, float | int | None]
+    notes: tuple[str, ...]
+    state: dict[str, Any]
+
+    def fit(self) -> ClvFit:
+        from cxtui.metrics.clv import ClvFit
+
+        s = self.state
+        return ClvFit(
+            _model(s["bgnbd"]), _model(s["gamma_gamma"]), s["zero_repeat_aov"], tuple(s["notes"])
+        )
+
+    def discounted(self, discount: float | None) -> pl.DataFrame:
+        """The predictions with clv_12m discounted at the annual rate `discount`
+        (SPEC §8 `--discount`; None or 0: as fitted)."""
+        from cxtui.metrics.clv import SUMMARY_COLUMNS, clv_predictions
+
+        if discount is None:
+            return self.predictions
+        summary = self.predictions.select(SUMMARY_COLUMNS)
+        return clv_predictions(summary, self.fit(), discount)  # checks the rate
+
+
+def _model(state: dict[str, Any]) -> ModelFit:
+    from cxtui.metrics.clv import ModelFit
+
+    return ModelFit(
+        state["params"], state["customers"], state["loglik"], state["iterations"], state["note"]
+    )
+
+
+def _state(fit: ClvFit) -> dict[str, Any]:
+    def model(m: ModelFit) -> dict[str, Any]:
+        return {
+            "params": m.params,
+            "customers": m.customers,
+            "loglik": m.loglik,
+            "iterations": m.iterations,
+            "note": m.note,
+        }
+
+    return {
+        "bgnbd": model(fit.bgnbd),
+        "gamma_gamma": model(fit.gamma_gamma),
+        "zero_repeat_aov": fit.zero_repeat_aov,
+        "notes": list(fit.notes),
+    }
+
+
+def needs_orders(what: str) -> CxError:
+    return CxError(
+        f"{what}: needs an orders table (predictive CLV is fitted on the orders); fix: "
+        "add orders.parquet with customer_id, order_date and amount, or map yours in "
+        "cxtui.toml under [tables.orders]",
+        table="orders",
+    )
+
+
+def clv_result(analysis: Analysis, what: str = "clv") -> ClvResult:
+    """The analysis's CLV result, fitted once (then from memory, or from the disk
+    cache unless --no-cache). Without an orders table: a CxError naming it for
+    `what` (the command or column that asked)."""
+    if not analysis.ds.has("orders"):
+        raise needs_orders(what)
+    return analysis.derived.get(CACHE_NAME, lambda: _load_or_fit(analysis))
+
+
+def _load_or_fit(analysis: Analysis) -> ClvResult:
+    ds, folder = analysis.ds, analysis.derived.folder
+    path = None
+    if folder is not None:
+        path = derived_cache_path(ds, folder, CACHE_NAME, analysis.where or "", modules=MODULES)
+        found = read_derived(path)
+        if found is not None:
+            frame, meta = found
+            try:
+                return ClvResult(frame, meta["parameters"], tuple(meta["notes"]), meta["fit"])
+            except KeyError:
+                pass  # another version's file: fit again
+    from cxtui.metrics import clv
+
+    summary = collect(clv.clv_summary(analysis.scope))
+    fit = clv.fit_clv(summary)
+    predictions = clv.clv_predictions(summary, fit)
+    result = ClvResult(predictions, fit.parameters(), fit.notes, _state(fit))
+    if path is not None:
+        meta = {"parameters": result.parameters, "notes": list(result.notes), "fit": result.state}
+        write_derived(path, predictions, meta, str(ds.root.resolve()))
+    return result
