@@ -6,7 +6,7 @@ from typing import Any
 
 import polars as pl
 
-from cxtui.data.schema import SCHEMA
+from cxtui.data.schema import INSTANTS, SCHEMA
 from cxtui.errors import CxError
 from cxtui.metrics.periods import add_months, month_start, shift_days
 from cxtui.metrics.scope import Scope
@@ -83,11 +83,46 @@ def account_history(scope: Scope, customer_id: str) -> dict[str, pl.LazyFrame]:
             .sort(["lifetime", "event_type"], descending=[True, False])
         )
     if ds.has("feedback"):
-        keep = [c for c in SCHEMA["feedback"] if c in ds.columns("feedback") and c != "customer_id"]
+        # topic and csat beside the score when the data has them; the comment last
+        order = ("date", "score", "csat", "topic", "comment")
+        keep = [c for c in order if c in ds.columns("feedback")]
         out["feedback"] = (
             ds.scan("feedback").filter(only).select(keep).sort("date", descending=True).head(10)
         )
+    if ds.has("tickets"):
+        out["tickets"] = latest_tickets(scope, customer_id)
     return out
+
+
+# account detail's Tickets section, in order (SPEC §9)
+TICKET_COLUMNS = ("created_at", "first_response_hours", "resolved_at", "topic", "status")
+
+
+def latest_tickets(scope: Scope, customer_id: str, n: int = 10) -> pl.LazyFrame:
+    """The customer's `n` latest tickets (SPEC §9), newest first: created_at (its
+    date), first_response_hours (creation to first response; null when none is
+    dated on or before as_of), resolved_at (the date, when on or before as_of),
+    topic and status as recorded; columns the table lacks are left out."""
+    cols = scope.ds.columns("tickets")
+    created = pl.col(INSTANTS[("tickets", "created_at")])
+
+    def seen(name: str) -> pl.Expr:
+        return pl.when(pl.col(name).dt.date() <= scope.as_of).then(pl.col(name))
+
+    exprs = {"created_at": pl.col("created_at")}
+    if "first_response_at" in cols:
+        hours = (seen("first_response_at") - created).dt.total_microseconds() / 3_600_000_000
+        exprs["first_response_hours"] = hours
+    if "resolved_at" in cols:
+        exprs["resolved_at"] = seen("resolved_at").dt.date()
+    exprs |= {c: pl.col(c) for c in ("topic", "status") if c in cols}
+    return (
+        scope.ds.scan("tickets")
+        .filter(pl.col("customer_id") == customer_id)
+        .sort(created, descending=True, nulls_last=True, maintain_order=True)
+        .head(n)
+        .select(exprs[name].alias(name) for name in TICKET_COLUMNS if name in exprs)
+    )
 
 
 def account_summary(scope: Scope, fact: dict[str, Any]) -> dict[str, Any]:

@@ -129,6 +129,9 @@ def _tables(acc: Account, currency: str):
         "points": "float",
         "last_90d": "int",
         "lifetime": "int",
+        "created_at": "date",
+        "resolved_at": "date",
+        "first_response_hours": "float",
     }
     out = [
         ResultTable(
@@ -143,6 +146,7 @@ def _tables(acc: Account, currency: str):
         "orders": "Latest orders",
         "events": "Events by type",
         "feedback": "Recent feedback",
+        "tickets": "Tickets (latest 10)",
     }
     for name, frame in acc.history.items():
         out.append(
