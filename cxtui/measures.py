@@ -775,6 +775,28 @@ _CATALOG: tuple[Measure, ...] = (
         Measure("topic", "Topic", "text", 0, "The survey response's or ticket's topic."),
         Measure("responses", "Responses", "count", 1, "Survey responses in the window."),
         Measure("score_mean", "Score mean", "float", 2, "Mean survey score (0–10) in the window."),
+        Measure(
+            "csat_responses",
+            "CSAT responses",
+            "count",
+            3,
+            "Respondents whose latest response in the window has a CSAT (1–5).",
+        ),
+        Measure(
+            "respondent_group",
+            "Respondents",
+            "text",
+            0,
+            "Promoters (latest score 9–10), passives (7–8), detractors (0–6), or all.",
+        ),
+        Measure("feedback_date", "Response date", "date", 2, "The date of that latest response."),
+        Measure("feedback_score", "Score", "float", 1, "The latest response's score (0–10)."),
+        Measure("feedback_csat", "CSAT", "float", 2, "The latest response's CSAT (1–5)."),
+        Measure("feedback_topic", "Topic", "text", 2, "The latest response's topic."),
+        Measure(
+            "feedback_group", "Group", "text", 2, "promoter, passive or detractor by that score."
+        ),
+        Measure("note", "Note", "text", 0, "What to know about the figures above.", wrap=True),
     ),
     *_section(
         "support",
@@ -799,6 +821,45 @@ _CATALOG: tuple[Measure, ...] = (
             "share",
             2,
             "Tickets created in the window that are resolved ÷ tickets created in it.",
+        ),
+        Measure(
+            "source",
+            "Source",
+            "text",
+            1,
+            "Where tickets come from: tickets (table), monthly (support_tickets) or events.",
+        ),
+        Measure(
+            "responded_tickets",
+            "Responded tickets",
+            "count",
+            3,
+            "Tickets of the window with a first response by as_of: what the hours are over.",
+        ),
+        Measure(
+            "resolved_tickets",
+            "Resolved tickets",
+            "count",
+            3,
+            "Tickets created in the window with a resolution dated on or before as_of.",
+        ),
+        Measure("range", "Tickets", "text", 0, "A range of tickets per customer in the window."),
+        Measure(
+            "created_at", "Created", "date", 1, "When the ticket was opened (its calendar date)."
+        ),
+        Measure(
+            "first_response_hours",
+            "First response (h)",
+            "float",
+            1,
+            "Hours from the ticket's creation to its first response (none yet: empty).",
+        ),
+        Measure(
+            "resolved_at",
+            "Resolved",
+            "date",
+            1,
+            "When the ticket was resolved (on or before as_of).",
         ),
     ),
     *_section(
