@@ -20,6 +20,7 @@ import typer
 from cxtui import __version__
 
 if TYPE_CHECKING:
+    from cxtui.data.remote import RemotePath
     from cxtui.engine import Analysis
 
 HELP = """cxtui — explore customer analytics in the terminal.
@@ -171,11 +172,15 @@ def bundled_demo() -> Path:
     return here.parent / "data" / "demo"
 
 
-def resolve_data(data: str | None) -> Path:
+def resolve_data(data: str | None) -> Path | RemotePath:
+    """The DATA argument (else $CXTUI_DATA, else the bundled demo): a folder, or
+    an object-store URL (s3://, gs://, az://) kept as a URL."""
+    from cxtui.data.remote import as_location
+
     if data:
-        return Path(data)
+        return as_location(data)
     env = os.environ.get("CXTUI_DATA")
-    return Path(env) if env else bundled_demo()
+    return as_location(env) if env else bundled_demo()
 
 
 def parse_as_of(text: str | None) -> date | None:

@@ -7,11 +7,15 @@ import shlex
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cxtui.data.remote import RemotePath
 
 
 @dataclass(frozen=True)
 class Invocation:
-    data: Path
+    data: Path | RemotePath  # a folder or an object-store URL
     config: Path | None = None
     as_of: date | None = None
     where: str | None = None

@@ -28,11 +28,22 @@ DEFAULT_RISK_THRESHOLDS = default_thresholds()
 class TableMapping:
     """Where one table comes from and how its columns map onto canonical names."""
 
-    path: str | None = None  # file, folder or glob, relative to the dataset folder
-    format: str | None = None  # "parquet" | "csv"; inferred from the extension
+    path: str | None = None  # file, folder, glob or URL, relative to the dataset folder
+    format: str | None = None  # "parquet" | "csv" (inferred) | "delta" | "iceberg"
     columns: dict[str, str] = field(default_factory=dict)  # canonical -> source column
     values: dict[str, dict[str, Any]] = field(default_factory=dict)  # canonical -> {raw: value}
     csv_separator: str = ","
+    version: int | None = None  # delta: the table version read (default: the latest)
+    snapshot_id: int | None = None  # iceberg: the snapshot read (default: the current one)
+    catalog: str | None = None  # iceberg: a SQL catalog (sqlite file or SQLAlchemy URL)
+    table: str | None = None  # iceberg with a catalog: "namespace.table"
+    catalog_name: str | None = None  # iceberg: the catalog's name (default: the file's one)
+
+
+# Lakehouse table formats (SPEC §12), read through deltalake / pyiceberg, and
+# their [tables.X] keys
+LAKEHOUSE_FORMATS = ("delta", "iceberg")
+_LAKEHOUSE_KEYS = {"version", "snapshot_id", "catalog", "table", "catalog_name"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,9 @@ class BinnedDimension:
 class Config:
     tables: dict[str, TableMapping] = field(default_factory=dict)
     source: Path | None = None
+    # [storage]: object-store options passed to the readers (SPEC §12); they may
+    # hold secrets, so they are never shown (the fingerprint only hashes them)
+    storage: dict[str, str] = field(default_factory=dict, repr=False)
     currency: str = "$"
     inactive_after_days: int = 365
     tier_enterprise: float = 50_000.0
@@ -76,6 +90,7 @@ class Config:
         return repr(
             (
                 sorted((k, repr(v)) for k, v in self.tables.items()),
+                sorted(self.storage.items()),
                 self.currency,
                 self.inactive_after_days,
                 self.tier_enterprise,
@@ -155,13 +170,19 @@ def _table(where: Path, name: str, raw: Any) -> TableMapping:
         return TableMapping(path=raw)
     if not isinstance(raw, dict):
         raise _fail(where, key, "expected a table or a path", f'write [{key}] path = "file.csv"')
-    _check_keys(where, key, raw, _TABLE_KEYS)
+    _check_keys(where, key, raw, _TABLE_KEYS | _LAKEHOUSE_KEYS)
     path = raw.get("path")
     if path is not None and not isinstance(path, str):
         raise _fail(where, f"{key}.path", "expected a text path", 'write path = "file.parquet"')
     fmt = raw.get("format")
-    if fmt is not None and fmt not in ("parquet", "csv"):
-        raise _fail(where, f"{key}.format", f"unknown format {fmt!r}", 'use "parquet" or "csv"')
+    if fmt is not None and fmt not in ("parquet", "csv", *LAKEHOUSE_FORMATS):
+        raise _fail(
+            where,
+            f"{key}.format",
+            f"unknown format {fmt!r}",
+            'use "parquet", "csv", "delta" or "iceberg"',
+        )
+    lakehouse = _lakehouse(where, key, fmt, raw)
     columns = raw.get("columns", {})
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         raise _fail(
@@ -182,8 +203,130 @@ def _table(where: Path, name: str, raw: Any) -> TableMapping:
     if not isinstance(sep, str) or len(sep) != 1:
         raise _fail(where, f"{key}.separator", f"expected one character, got {sep!r}", 'use ";"')
     return TableMapping(
-        path=path, format=fmt, columns=dict(columns), values=dict(values), csv_separator=sep
+        path=path,
+        format=fmt,
+        columns=dict(columns),
+        values=dict(values),
+        csv_separator=sep,
+        **lakehouse,
     )
+
+
+def _lakehouse(where: Path, key: str, fmt: str | None, raw: dict[str, Any]) -> dict[str, Any]:
+    """The Delta / Iceberg keys of one [tables.X], each only with its format.
+    delta: path (the table's folder or URL), optional version. iceberg: path (a
+    metadata file or the table's folder) or catalog + table, optional snapshot_id."""
+    out: dict[str, Any] = {}
+    own = dict.fromkeys(sorted(_LAKEHOUSE_KEYS), "iceberg") | {"version": "delta"}
+    for name, needs in own.items():
+        if name not in raw:
+            continue
+        if fmt != needs:
+            raise _fail(
+                where, f"{key}.{name}", f"{name} is for {needs} tables", f'set format = "{needs}"'
+            )
+        value = raw[name]
+        if name in ("version", "snapshot_id"):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise _fail(
+                    where, f"{key}.{name}", f"expected a whole number, got {value!r}", f"{name} = 3"
+                )
+        elif not isinstance(value, str) or not value.strip():
+            example = {"catalog": '"catalog.db"', "table": '"shop.orders"'}.get(name, '"default"')
+            raise _fail(where, f"{key}.{name}", "expected text", f"write {name} = {example}")
+        out[name] = value
+    if fmt == "delta" and raw.get("path") is None:
+        raise _fail(where, f"{key}.path", "a Delta table needs its folder", 'path = "orders_delta"')
+    if fmt == "iceberg":
+        by_catalog = "catalog" in out or "table" in out or "catalog_name" in out
+        if by_catalog and not ("catalog" in out and "table" in out):
+            raise _fail(
+                where,
+                key,
+                "an Iceberg catalog needs both catalog and table",
+                'write catalog = "catalog.db" and table = "shop.orders"',
+            )
+        if by_catalog == (raw.get("path") is not None):
+            raise _fail(
+                where,
+                key,
+                "an Iceberg table is given by path or by catalog + table (one of them)",
+                'write path = "orders/metadata/v2.metadata.json", or catalog and table',
+            )
+    if fmt in LAKEHOUSE_FORMATS and "separator" in raw:
+        raise _fail(where, f"{key}.separator", "separator is for CSV files", "remove it")
+    return out
+
+
+# [storage] keys: object_store's option names (Polars passes them on as they are)
+_STORAGE_PREFIXES = ("aws_", "google_", "azure_")
+_STORAGE_CLIENT_KEYS = {
+    "allow_http",
+    "allow_invalid_certificates",
+    "connect_timeout",
+    "timeout",
+    "pool_idle_timeout",
+    "pool_max_idle_per_host",
+    "proxy_url",
+    "proxy_ca_certificate",
+    "proxy_excludes",
+    "user_agent",
+    "http1_only",
+    "http2_only",
+    "max_retries",
+    "retry_timeout",
+    "access_key_id",
+    "secret_access_key",
+    "session_token",
+    "token",
+    "region",
+    "endpoint",
+    "endpoint_url",
+    "account_name",
+    "account_key",
+    "sas_token",
+    "client_id",
+    "client_secret",
+    "tenant_id",
+    "use_emulator",
+    "service_account",
+    "skip_signature",
+}
+
+
+def _storage(where: Path, raw: Any) -> dict[str, str]:
+    """[storage]: options for the object stores by object_store's names
+    (docs/config.md); values are text, numbers or true/false, passed as text."""
+    if not isinstance(raw, dict):
+        raise _fail(
+            where, "storage", "expected a table of options", 'write aws_region = "eu-west-1"'
+        )
+    out: dict[str, str] = {}
+    for name, value in raw.items():
+        low = name.lower()
+        if not (low.startswith(_STORAGE_PREFIXES) or low in _STORAGE_CLIENT_KEYS):
+            raise _fail(
+                where,
+                f"storage.{name}",
+                "unknown storage option",
+                "use an object_store option such as aws_endpoint_url, aws_region, "
+                "google_service_account or azure_storage_account_name (docs/config.md)",
+            )
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, int | float) and math.isfinite(float(value)):
+            text = str(value)
+        elif isinstance(value, str):
+            text = value
+        else:
+            raise _fail(
+                where,
+                f"storage.{name}",
+                f"expected text, a number or true/false, got {value!r}",
+                f'write {name} = "…"',
+            )
+        out[low] = text
+    return out
 
 
 def _dimension(where: Path, name: str, raw: Any) -> BinnedDimension:
@@ -248,7 +391,7 @@ def _support_ranges(where: Path, raw: Any) -> tuple[int, ...]:
 
 
 def parse_config(where: Path, raw: dict[str, Any]) -> Config:
-    _check_keys(where, "top level", raw, _TOP_KEYS)
+    _check_keys(where, "top level", raw, _TOP_KEYS | {"storage"})
     tables_raw = raw.get("tables", {})
     if not isinstance(tables_raw, dict):
         raise _fail(where, "tables", "expected a table", "write [tables.orders]")
@@ -326,6 +469,8 @@ def parse_config(where: Path, raw: dict[str, Any]) -> Config:
     if not isinstance(dims_raw, dict):
         raise _fail(where, "dimensions", "expected a table", "write [dimensions.NAME]")
     kwargs["dimensions"] = {n: _dimension(where, n, v) for n, v in dims_raw.items()}
+    if "storage" in raw:
+        kwargs["storage"] = _storage(where, raw["storage"])
 
     support = raw.get("support", {})
     _check_keys(where, "support", support, {"ranges"})

@@ -1,6 +1,10 @@
 """Open a dataset folder: find each table's files, scan them lazily, map columns
 onto canonical names and types, resolve as_of.
 
+A dataset may also be an object-store URL (s3://, gs://, az://; the listing
+and settings in :mod:`cxtui.data.remote`), and a table a Delta Lake or Iceberg
+table (`format = "delta"` / `"iceberg"`, see `_open_lakehouse`).
+
 This module and :mod:`cxtui.data.validate` are the only code that reads input
 files; nothing here ever writes to them.
 """
@@ -8,6 +12,7 @@ files; nothing here ever writes to them.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import glob as globlib
 import math
 import re
@@ -20,7 +25,8 @@ from typing import Any
 import polars as pl
 
 from cxtui.atomic import write_atomic
-from cxtui.data.config import Config, TableMapping, load_config
+from cxtui.data.config import LAKEHOUSE_FORMATS, Config, TableMapping, load_config, parse_config
+from cxtui.data.remote import RemotePath, as_location, attach, classify, is_url, remote_error
 from cxtui.data.schema import (
     COUNTED_BY_FACTS,
     DATE_COLUMN,
@@ -34,6 +40,9 @@ from cxtui.data.schema import (
 from cxtui.errors import CxError
 from cxtui.metrics.periods import month_end
 
+# A table's source: a local file or folder, or an object in a store
+Location = Path | RemotePath
+
 _TRUE = {"true", "t", "yes", "y", "1", "active"}
 _FALSE = {"false", "f", "no", "n", "0", "inactive", "churned"}
 
@@ -42,10 +51,10 @@ _FALSE = {"false", "f", "no", "n", "0", "inactive", "churned"}
 class Dataset:
     """A dataset's tables as canonical LazyFrames plus what was learnt opening them."""
 
-    root: Path
+    root: Location
     config: Config
     tables: dict[str, pl.LazyFrame]
-    sources: dict[str, list[Path]]
+    sources: dict[str, list[Location]]
     row_counts: dict[str, int]
     max_dates: dict[str, date | None]  # the latest date per table; None when as_of is given
     customers_derived: bool
@@ -60,6 +69,8 @@ class Dataset:
     # monthly rows strictly ordered by (customer_id, month), as exports sorted by
     # account usually are: then no customer has two rows in one month (facts use it)
     monthly_ordered: bool = False
+    # Delta / Iceberg tables -> the version or snapshot read (their cache key)
+    versions: dict[str, str] = field(default_factory=dict)
 
     def has(self, table: str) -> bool:
         return table in self.tables
@@ -89,7 +100,11 @@ class Dataset:
 # ---------------------------------------------------------------- locating files
 
 
-def _expand(root: Path, pattern: str) -> list[Path]:
+def _expand(root: Location, pattern: str, storage: dict[str, str]) -> list[Location]:
+    if is_url(pattern) or (isinstance(root, RemotePath) and not _local_absolute(pattern)):
+        remote = attach(RemotePath.parse(pattern), storage) if is_url(pattern) else root / pattern
+        return list(_expand_remote(remote))
+    assert isinstance(root, Path)
     path = Path(pattern).expanduser()
     if not path.is_absolute():
         path = root / path
@@ -101,9 +116,69 @@ def _expand(root: Path, pattern: str) -> list[Path]:
     return [path] if path.exists() else []
 
 
-def _find_sources(root: Path, table: str, mapping: TableMapping | None) -> list[Path]:
+def _local_absolute(pattern: str) -> bool:
+    return Path(pattern).expanduser().is_absolute()
+
+
+_TABLE_SUFFIXES = (".parquet", ".csv", ".pq")
+
+
+def _expand_remote(where: RemotePath) -> list[RemotePath]:
+    """`_expand` in a store: an object, a prefix's table files (names starting
+    with "." or "_" left out, as in a folder), or a glob (`*`, `?`, `[…]`, `**`)."""
+    store = where.store
+    assert store is not None
+    key = where.key
+    glob_at = min((key.find(ch) for ch in "*?[" if ch in key), default=-1)
+    if glob_at >= 0:
+        base = RemotePath(where.scheme, where.bucket, key[:glob_at].rpartition("/")[0], store)
+        pattern = _glob_regex(key)
+        keys = [k for k in store.objects(base) if pattern.fullmatch(k)]
+    else:
+        objects = store.objects(where)
+        if key in objects:
+            return [where]
+        keys = [
+            k
+            for k in objects
+            if k.endswith(_TABLE_SUFFIXES) and not k.rsplit("/", 1)[-1].startswith((".", "_"))
+        ]
+    return [RemotePath(where.scheme, where.bucket, k, store) for k in sorted(keys)]
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A glob over object keys as a regex: `**/` any depth of folders, `*` and
+    `?` within one name, `[…]` a character class (`[!…]` negated)."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:[^/]+/)*")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1 :]:
+            end = pattern.index("]", i + 1)
+            body = pattern[i + 1 : end]
+            out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+def _find_sources(
+    root: Location, table: str, mapping: TableMapping | None, storage: dict[str, str]
+) -> list[Location]:
     if mapping is not None and mapping.path is not None:
-        files = _expand(root, mapping.path)
+        files = _expand(root, mapping.path, storage)
         if not files:
             raise CxError(
                 f"{root}: table {table}: path {mapping.path!r} in the config matches no file; "
@@ -112,13 +187,15 @@ def _find_sources(root: Path, table: str, mapping: TableMapping | None) -> list[
         return files
     for candidate in (f"{table}.parquet", table, f"{table}.csv"):
         p = root / candidate
-        if p.is_symlink() and not p.exists():  # a link to nothing is not an absent table
+        if (
+            isinstance(p, Path) and p.is_symlink() and not p.exists()
+        ):  # a link to nothing is not an absent table
             raise CxError(
                 f"{p}: table {table}: the link points to a missing file; "
                 "fix: restore the file or remove the link"
             )
         if p.exists():
-            files = _expand(root, candidate)
+            files = _expand(root, candidate, storage)
             if not files:
                 raise CxError(
                     f"{p}: table {table}: folder holds no .parquet or .csv files; "
@@ -128,7 +205,7 @@ def _find_sources(root: Path, table: str, mapping: TableMapping | None) -> list[
     return []
 
 
-def _file_format(files: list[Path], mapping: TableMapping | None) -> str:
+def _file_format(files: list[Location], mapping: TableMapping | None) -> str:
     if mapping is not None and mapping.format is not None:
         return mapping.format
     suffixes = {p.suffix.lower() for p in files}
@@ -142,8 +219,10 @@ def _file_format(files: list[Path], mapping: TableMapping | None) -> str:
     )
 
 
-def _check_readable(files: list[Path], table: str) -> None:
+def _check_readable(files: list[Location], table: str) -> None:
     for p in files:
+        if isinstance(p, RemotePath):
+            continue  # listed just now; a read error is named by the scan
         try:
             with p.open("rb") as fh:
                 fh.read(1)
@@ -155,11 +234,16 @@ def _check_readable(files: list[Path], table: str) -> None:
 
 
 def _scan_raw(
-    table: str, files: list[Path], fmt: str, mapping: TableMapping | None
+    table: str, files: list[Location], fmt: str, mapping: TableMapping | None
 ) -> pl.LazyFrame:
     _check_readable(files, table)
+    remote = isinstance(files[0], RemotePath)
+    sources: Any = [str(p) for p in files] if remote else files
+    options = files[0].store.storage_options if isinstance(files[0], RemotePath) else None
     if fmt == "parquet":
         for p in files:  # a file that is not Parquet is named here, not deep in a query
+            if isinstance(p, RemotePath):
+                break  # objects are not opened twice: the scan below names a bad one
             with p.open("rb") as fh:
                 head = fh.read(4)
                 try:
@@ -176,13 +260,16 @@ def _scan_raw(
         hive = any(p.parent != files[0].parent or "=" in p.parent.name for p in files)
         try:
             lf = pl.scan_parquet(
-                files,
+                sources,
                 hive_partitioning=hive,
                 missing_columns="insert",
                 extra_columns="ignore",
+                storage_options=options,
             )
             lf.collect_schema()
         except Exception as exc:  # polars raises several types for bad files
+            if remote and classify(exc) is not None:
+                raise remote_error(exc, files[0]) from None
             raise CxError(
                 f"{files[0]}: table {table}: cannot read Parquet ({_short(exc)}); "
                 "fix: re-export the file"
@@ -192,7 +279,10 @@ def _scan_raw(
     # the rest is typed by our own converters below.
     source_names = _source_names(table, mapping)
     try:
-        header = pl.scan_csv(files[0], separator=_sep(mapping), n_rows=0).collect_schema()
+        first = sources[0]
+        header = pl.scan_csv(
+            first, separator=_sep(mapping), n_rows=0, storage_options=options
+        ).collect_schema()
         twice = [n for n in header.names() if re.fullmatch(r".+_duplicated_\d+", n)]
         if twice:  # polars renames a repeated header; which one is meant is unknowable
             original = re.sub(r"_duplicated_\d+$", "", twice[0])
@@ -202,16 +292,19 @@ def _scan_raw(
             )
         overrides = {src: pl.String for src in header.names() if src in source_names.values()}
         lf = pl.scan_csv(
-            files,
+            sources,
             separator=_sep(mapping),
             schema_overrides=overrides,
             infer_schema_length=None,
             missing_columns="insert",
+            storage_options=options,
         )
         lf.collect_schema()
     except CxError:
         raise
     except Exception as exc:
+        if remote and classify(exc) is not None:
+            raise remote_error(exc, files[0]) from None
         raise CxError(
             f"{files[0]}: table {table}: cannot read CSV ({_short(exc)}); "
             "fix: check the file's encoding (UTF-8) and separator ([tables.NAME] separator)"
@@ -350,7 +443,7 @@ def _normalise(
     table: str,
     raw: pl.LazyFrame,
     mapping: TableMapping | None,
-    where: Path,
+    where: Location,
     strip_ids: bool = True,
     probe_all: bool = False,
 ) -> _Prepared:
@@ -522,8 +615,10 @@ def nonfinite_note(table: str, count: int, src: str) -> str:
     return f"table {table}: {count} non-finite value(s) in {src!r} are excluded"
 
 
-def _read_error(where: Path, table: str, exc: Exception) -> CxError:
+def _read_error(where: Location, table: str, exc: Exception) -> CxError:
     """A table's data could not be read: one line with the likely fix."""
+    if is_url(str(where)) and classify(exc) is not None:
+        return remote_error(exc, where)
     reason = _short(exc)
     if "mismatch" in reason:  # files of one table folder with different types
         fix = "export every file of the table with the same column types"
@@ -548,7 +643,7 @@ def _latest_query(table: str, prepared: _Prepared) -> pl.LazyFrame | None:
     return latest_q
 
 
-def _latest_date(table: str, prepared: _Prepared, where: Path) -> date | None:
+def _latest_date(table: str, prepared: _Prepared, where: Location) -> date | None:
     query = _latest_query(table, prepared)
     try:
         return None if query is None else query.collect().item()
@@ -556,7 +651,7 @@ def _latest_date(table: str, prepared: _Prepared, where: Path) -> date | None:
         raise _read_error(where, table, exc) from None
 
 
-def _probe(table: str, prepared: _Prepared, where: Path, latest: bool = True) -> Probe:
+def _probe(table: str, prepared: _Prepared, where: Location, latest: bool = True) -> Probe:
     """One pass per table: row count, latest date (unless not `latest`: as_of is
     given), values that failed to parse and (monthly, customers) whether the rows
     are ordered by their key."""
@@ -617,27 +712,49 @@ class LoadedTable:
     whole: pl.LazyFrame
     counted: dict[str, str]
     raw: pl.LazyFrame
-    files: list[Path]
-    where: Path
+    files: list[Location]
+    where: Location
     rows: int
     max_date: date | None
     notes: list[str]
     table: str = ""
     ordered: bool = False
-    file_format: str = "parquet"  # or "csv"
+    file_format: str = "parquet"  # or "csv", "delta", "iceberg"
+    version: str | None = None  # Delta / Iceberg: the version or snapshot read
+
+
+def source_state(p: Location) -> str:
+    """One input's identity and state for the cache keys, reading no data: a
+    local file's path, size and mtime; an object's URL, size, last-modified and
+    ETag (remote.RemotePath.state)."""
+    if isinstance(p, RemotePath):
+        return p.state()
+    st = p.stat()
+    return f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+
+
+def dataset_state(ds: Dataset) -> list[str]:
+    """Every input's state, table by table (the facts cache key): files and
+    objects by `source_state`, Delta / Iceberg tables by the version read."""
+    out: list[str] = []
+    for table in sorted(ds.sources):
+        if table in ds.versions:
+            out.append(f"{table}|{ds.versions[table]}")
+        else:
+            out += [f"{table}|{source_state(p)}" for p in ds.sources[table]]
+    return out
 
 
 def _probe_cache_path(
-    cache_dir: Path, table: str, files: list[Path], config: Config, latest: bool
+    cache_dir: Path, table: str, states: list[str], config: Config, latest: bool
 ) -> Path:
     import hashlib
 
     from cxtui import __version__
 
     h = hashlib.sha256(f"{__version__}|{table}|{config.fingerprint()}|{latest}".encode())
-    for p in files:
-        st = p.stat()
-        h.update(f"|{p.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
+    for state in states:
+        h.update(f"|{state}".encode())
     return cache_dir / f"probe-{h.hexdigest()[:32]}.json"
 
 
@@ -678,7 +795,7 @@ def _cached_probe(path: Path | None, run: Callable[[], Probe]) -> Probe:
 
 
 def load_table(
-    root: Path,
+    root: Location,
     config: Config,
     table: str,
     cache_dir: Path | None = None,
@@ -690,22 +807,28 @@ def load_table(
     `probe_all`, which also probes the columns nothing reads, for validate).
     Without `latest` (as_of is given) the latest date is not looked for: None."""
     mapping = config.tables.get(table)
-    files = _find_sources(root, table, mapping)
-    if not files:
-        return None
-    fmt = _file_format(files, mapping)
-    raw = _scan_raw(table, files, fmt, mapping)
-    where = files[0] if len(files) == 1 else files[0].parent
-    prepared = _normalise(table, raw, mapping, where, fmt != "parquet", probe_all)
+    version: str | None = None
+    if mapping is not None and mapping.format in LAKEHOUSE_FORMATS:
+        raw, location, version = _open_lakehouse(root, table, mapping, config.storage)
+        files, fmt, where = [location], mapping.format, location
+    else:
+        files = _find_sources(root, table, mapping, config.storage)
+        if not files:
+            return None
+        fmt = _file_format(files, mapping)
+        raw = _scan_raw(table, files, fmt, mapping)
+        where = files[0] if len(files) == 1 else files[0].parent
+    prepared = _normalise(table, raw, mapping, where, fmt == "csv", probe_all)
     use_cache = cache_dir is not None and not probe_all
     cache = without_latest = None
     if use_cache:
+        states = [version] if version is not None else [source_state(p) for p in files]
         # a probe with the latest date serves a run that does not need it, too (and
         # should that entry be unreadable, the probe run for it looks for the date)
-        full = _probe_cache_path(cache_dir, table, files, config, True)
+        full = _probe_cache_path(cache_dir, table, states, config, True)
         if full.is_file():
             latest = True
-        partial = _probe_cache_path(cache_dir, table, files, config, False)
+        partial = _probe_cache_path(cache_dir, table, states, config, False)
         cache, without_latest = (full, partial) if latest else (partial, None)
 
     def probe() -> Probe:
@@ -734,7 +857,211 @@ def load_table(
         table,
         ordered,
         fmt,
+        version,
     )
+
+
+# ---------------------------------------------------------------- lakehouse tables
+
+
+def _lake_location(root: Location, path: str, storage: dict[str, str]) -> Location:
+    """A Delta / Iceberg table's path from cxtui.toml: a URL, a path relative to
+    the dataset (folder or prefix), or an absolute local path."""
+    if is_url(path):
+        return attach(RemotePath.parse(path), storage)
+    if isinstance(root, RemotePath) and not _local_absolute(path):
+        return root / path
+    local = Path(path).expanduser()
+    return local if local.is_absolute() else Path(root) / local
+
+
+def _needs(package: str, fmt: str, where: Location, table: str) -> CxError:
+    return CxError(
+        f"{where}: table {table}: format = {fmt!r} needs the {package} package; "
+        "fix: pip install 'cxtui[lakehouse]'"
+    )
+
+
+def _open_lakehouse(
+    root: Location, table: str, mapping: TableMapping, storage: dict[str, str]
+) -> tuple[pl.LazyFrame, Location, str]:
+    """A Delta or Iceberg table as a lazy scan of the version read: the pinned
+    `version` / `snapshot_id`, else the latest; with its location and a label
+    of that version (part of the cache keys). Filters reach the data files."""
+    if mapping.format == "delta":
+        assert mapping.path is not None  # config: a Delta table needs its path
+        location = _lake_location(root, mapping.path, storage)
+        return _delta_scan(table, location, mapping.version)
+    return _iceberg_scan(root, table, mapping, storage)
+
+
+def _options_of(location: Location) -> dict[str, str] | None:
+    return location.store.storage_options if isinstance(location, RemotePath) else None
+
+
+def _delta_scan(
+    table: str, location: Location, pinned: int | None
+) -> tuple[pl.LazyFrame, Location, str]:
+    try:
+        from deltalake import DeltaTable
+    except ImportError:
+        raise _needs("deltalake", "delta", location, table) from None
+    options = _options_of(location)
+    try:
+        latest = DeltaTable(str(location), storage_options=options).version()
+    except Exception as exc:
+        if isinstance(location, RemotePath) and classify(exc) is not None:
+            raise remote_error(exc, location) from None
+        raise CxError(
+            f"{location}: table {table}: not a Delta table ({_short(exc)}); "
+            f"fix: point [tables.{table}] path at the folder that holds _delta_log"
+        ) from None
+    if pinned is not None and pinned > latest:
+        raise CxError(
+            f"{location}: table {table}: Delta version {pinned} does not exist (the latest is "
+            f"{latest}); fix: set [tables.{table}] version to 0..{latest} or remove it"
+        )
+    version = latest if pinned is None else pinned
+    try:
+        lf = pl.scan_delta(str(location), version=version, storage_options=options)
+        lf.collect_schema()
+    except Exception as exc:
+        raise _read_error(location, table, exc) from None
+    return lf, location, f"delta|{location}|version {version}"
+
+
+def _iceberg_metadata(location: Location, table: str) -> Location:
+    """An Iceberg table's metadata file: the file given, else in the table's
+    metadata/ folder the one named by version-hint.text, else the newest by
+    its leading version number (00003-….metadata.json, v3.metadata.json)."""
+    if str(location).endswith(".metadata.json"):
+        return location
+    folder = location / "metadata"
+    if isinstance(folder, RemotePath):
+        assert folder.store is not None
+        names = [k.rsplit("/", 1)[-1] for k in folder.store.objects(folder, below_only=True)]
+        hint_text = folder.store.read_text(folder / "version-hint.text")
+    else:
+        names = [p.name for p in folder.glob("*")] if folder.is_dir() else []
+        hint = folder / "version-hint.text"
+        hint_text = hint.read_text() if hint.is_file() else None
+    if hint_text and f"v{hint_text.strip()}.metadata.json" in names:
+        return folder / f"v{hint_text.strip()}.metadata.json"
+    numbered = []
+    for name in names:
+        m = re.match(r"v?(\d+)[-.].*metadata\.json$", name)
+        if m:
+            numbered.append((int(m.group(1)), name))
+    if not numbered:
+        raise CxError(
+            f"{location}: table {table}: no Iceberg metadata file (metadata/*.metadata.json); "
+            f"fix: point [tables.{table}] path at the table's folder or its metadata file"
+        )
+    return folder / max(numbered)[1]
+
+
+def _iceberg_properties(location: Location) -> dict[str, str]:
+    """pyiceberg's FileIO settings for a table in S3, from the store's settings."""
+    if not isinstance(location, RemotePath) or location.store is None or location.cloud != "s3":
+        return {}
+    s = location.store.settings
+    names = {
+        "access_key_id": "s3.access-key-id",
+        "secret_access_key": "s3.secret-access-key",
+        "session_token": "s3.session-token",
+        "region": "s3.region",
+        "endpoint": "s3.endpoint",
+    }
+    return {names[k]: v for k, v in s.items() if k in names}
+
+
+def _catalog_name(uri: str, namespace: str, name: str) -> str:
+    """The name a sqlite SQL catalog holds the table under (pyiceberg keys its
+    rows by catalog name): the only one there, else "default"."""
+    import sqlite3
+
+    path = uri.removeprefix("sqlite:///")
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            rows = db.execute(
+                "SELECT DISTINCT catalog_name FROM iceberg_tables "
+                "WHERE table_namespace = ? AND table_name = ?",
+                (namespace, name),
+            ).fetchall()
+    except sqlite3.Error:
+        return "default"
+    return rows[0][0] if len(rows) == 1 else "default"
+
+
+def _iceberg_scan(
+    root: Location, table: str, mapping: TableMapping, storage: dict[str, str]
+) -> tuple[pl.LazyFrame, Location, str]:
+    try:
+        from pyiceberg.table import StaticTable
+    except ImportError:
+        raise _needs("pyiceberg", "iceberg", root, table) from None
+    if mapping.catalog is not None:
+        assert mapping.table is not None  # config: catalog comes with table
+        catalog = mapping.catalog
+        if "://" in catalog:
+            uri, location = catalog, Path(catalog.partition(":///")[2] or catalog)
+        else:
+            local = _lake_location(root, catalog, storage)
+            if not isinstance(local, Path) or not local.is_file():
+                raise CxError(
+                    f"{local}: table {table}: the Iceberg catalog file is not found; "
+                    f"fix: set [tables.{table}] catalog to a local sqlite file"
+                )
+            uri, location = f"sqlite:///{local}", local
+        namespace, _, name = mapping.table.rpartition(".")
+        try:
+            from pyiceberg.catalog.sql import SqlCatalog
+
+            cat_name = mapping.catalog_name or (
+                _catalog_name(uri, namespace, name) if uri.startswith("sqlite") else "default"
+            )
+            ice = SqlCatalog(cat_name, uri=uri).load_table(mapping.table)
+        except ImportError:
+            raise _needs("pyiceberg[sql-sqlite]", "iceberg", location, table) from None
+        except Exception as exc:
+            raise CxError(
+                f"{location}: table {table}: cannot load Iceberg table {mapping.table!r} "
+                f"({_short(exc)}); fix: check [tables.{table}] catalog, table and catalog_name"
+            ) from None
+    else:
+        assert mapping.path is not None  # config: path, or catalog + table
+        location = _lake_location(root, mapping.path, storage)
+        metadata = _iceberg_metadata(location, table)
+        try:
+            ice = StaticTable.from_metadata(str(metadata), properties=_iceberg_properties(location))
+        except Exception as exc:
+            if isinstance(metadata, RemotePath) and classify(exc) is not None:
+                raise remote_error(exc, metadata) from None
+            raise CxError(
+                f"{metadata}: table {table}: cannot read Iceberg metadata ({_short(exc)}); "
+                f"fix: point [tables.{table}] path at the table's folder or its metadata file"
+            ) from None
+    snapshot = mapping.snapshot_id
+    if snapshot is None:
+        current = ice.current_snapshot()
+        if current is None:
+            raise CxError(
+                f"{location}: table {table}: the Iceberg table has no snapshot (no data); "
+                "fix: write data to it, or remove the table from cxtui.toml"
+            )
+        snapshot = current.snapshot_id
+    elif ice.snapshot_by_id(snapshot) is None:
+        known = ", ".join(str(s.snapshot_id) for s in ice.snapshots()[-5:])
+        raise CxError(
+            f"{location}: table {table}: snapshot_id {snapshot} is not in the Iceberg table "
+            f"(latest: {known}); fix: correct [tables.{table}] snapshot_id or remove it"
+        )
+    try:
+        lf = pl.scan_iceberg(ice, snapshot_id=snapshot, storage_options=_options_of(location))
+        lf.collect_schema()
+    except Exception as exc:
+        raise _read_error(location, table, exc) from None
+    return lf, location, f"iceberg|{ice.location()}|snapshot {snapshot}"
 
 
 def _derive_customers(tables: dict[str, pl.LazyFrame], as_of: date) -> pl.LazyFrame:
@@ -793,15 +1120,18 @@ def resolve_as_of(max_dates: dict[str, date | None]) -> date | None:
     return max(candidates) if candidates else None
 
 
-def open_dataset(
-    path: str | Path,
-    config_file: str | Path | None = None,
-    as_of: date | None = None,
-    cache_dir: Path | None = None,
-) -> Dataset:
-    """Open every table of a dataset folder. `cache_dir` (optional) keeps each
-    unchanged table's probe, so reopening a big dataset skips its full scans."""
-    root = Path(path).expanduser()
+def open_root(
+    path: str | Location, config_file: str | Path | None = None
+) -> tuple[Location, Config]:
+    """A dataset's root (a folder, or a prefix in a store with its listing) and
+    its config: `config_file`, else the root's cxtui.toml, else the defaults.
+    A store's cxtui.toml is read with the environment's settings; [storage]
+    then applies to the tables (a --config file's, to everything)."""
+    location = as_location(path)
+    config_path = Path(config_file).expanduser() if config_file else None
+    if isinstance(location, RemotePath):
+        return _open_remote_root(location, config_path)
+    root = location.expanduser()
     if not root.exists():
         raise CxError(f"{root}: dataset folder not found; fix: give a folder of Parquet files")
     if not root.is_dir():
@@ -809,13 +1139,61 @@ def open_dataset(
             f"{root}: not a folder; fix: give the folder that holds the tables "
             "(or map a single file in a cxtui.toml, see docs/config.md)"
         )
-    config = load_config(root, Path(config_file).expanduser() if config_file else None)
+    return root, load_config(root, config_path)
+
+
+def _open_remote_root(location: RemotePath, config_path: Path | None) -> tuple[Location, Config]:
+    import tomllib
+
+    if config_path is not None:
+        config = load_config(config_path.parent, config_path)
+        root = attach(location, config.storage)
+    else:
+        root = attach(location, {})
+        if not root.is_dir():  # lists the prefix: no bucket, no access, no endpoint fail here
+            raise _no_objects(root)
+        toml = root / "cxtui.toml"
+        text = root.store.read_text(toml) if root.store is not None else None
+        config = Config()
+        if text is not None:
+            try:
+                parsed = parse_config(toml, tomllib.loads(text))  # type: ignore[arg-type]
+            except tomllib.TOMLDecodeError as exc:
+                raise CxError(f"{toml}: not valid TOML ({exc}); fix: correct the syntax") from None
+            # no source: a printed command needs no --config for the prefix's own file
+            # (and --config takes local files only)
+            config = dataclasses.replace(parsed, source=None)
+        if config.storage:
+            root = attach(location, config.storage)
+    if not root.is_dir():
+        raise _no_objects(root)
+    return root, config
+
+
+def _no_objects(root: RemotePath) -> CxError:
+    return CxError(
+        f"{root}: no objects under this prefix; fix: check the URL "
+        f"({root.scheme}://BUCKET/PREFIX, the folder that holds the tables)"
+    )
+
+
+def open_dataset(
+    path: str | Location,
+    config_file: str | Path | None = None,
+    as_of: date | None = None,
+    cache_dir: Path | None = None,
+) -> Dataset:
+    """Open every table of a dataset: a folder or an object-store URL
+    (s3://, gs://, az://). `cache_dir` (optional) keeps each unchanged table's
+    probe, so reopening a big dataset skips its full scans."""
+    root, config = open_root(path, config_file)
 
     tables: dict[str, pl.LazyFrame] = {}
     whole: dict[str, pl.LazyFrame] = {}
     nonfinite: dict[str, dict[str, str]] = {}
     formats: dict[str, str] = {}
-    sources: dict[str, list[Path]] = {}
+    sources: dict[str, list[Location]] = {}
+    versions: dict[str, str] = {}
     row_counts: dict[str, int] = {}
     max_dates: dict[str, date | None] = {}
     notes: list[str] = []
@@ -841,6 +1219,8 @@ def open_dataset(
         if loaded.counted:
             nonfinite[table] = loaded.counted
         sources[table] = loaded.files
+        if loaded.version is not None:
+            versions[table] = loaded.version
         row_counts[table] = loaded.rows
         max_dates[table] = loaded.max_date
         notes += loaded.notes
@@ -891,4 +1271,5 @@ def open_dataset(
         whole=whole,
         nonfinite=nonfinite,
         formats=formats,
+        versions=versions,
     )

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import polars as pl
 
-from cxtui.data.config import Config, load_config
-from cxtui.data.load import LoadedTable, load_table, resolve_as_of
+from cxtui.data.config import Config
+from cxtui.data.load import LoadedTable, Location, load_table, open_root, resolve_as_of
 from cxtui.data.schema import DATE_COLUMN, INSTANTS, SCHEMA
 from cxtui.errors import CxError
 
@@ -39,7 +39,7 @@ class Finding:
 
 
 def _load_all(
-    root: Path, config: Config, findings: list[Finding]
+    root: Location, config: Config, findings: list[Finding]
 ) -> dict[str, LoadedTable]:
     loaded: dict[str, LoadedTable] = {}
     for table in SCHEMA:
@@ -192,7 +192,7 @@ def _relations(loaded: dict[str, LoadedTable], findings: list[Finding]) -> None:
             ))
 
 
-def _no_start(root: Path, config_file, as_of: date, findings: list[Finding]) -> None:
+def _no_start(root: Location, config_file, as_of: date, findings: list[Finding]) -> None:
     from cxtui.data.load import open_dataset
     from cxtui.metrics.facts import customer_facts
 
@@ -206,12 +206,9 @@ def _no_start(root: Path, config_file, as_of: date, findings: list[Finding]) -> 
 
 
 def validate_dataset(
-    root: Path, config_file: Path | None = None, as_of: date | None = None
+    root: str | Location, config_file: Path | None = None, as_of: date | None = None
 ) -> list[Finding]:
-    root = Path(root)
-    if not root.is_dir():
-        raise CxError(f"{root}: dataset folder not found; fix: give a folder of Parquet files")
-    config = load_config(root, Path(config_file) if config_file else None)
+    root, config = open_root(root, config_file)  # a folder or an object-store URL
     findings: list[Finding] = []
     loaded = _load_all(root, config, findings)
     if not ({"customers", "orders", "monthly"} & loaded.keys()):

@@ -27,7 +27,7 @@ import polars as pl
 
 from cxtui import __version__
 from cxtui.atomic import write_atomic
-from cxtui.data.load import Dataset
+from cxtui.data.load import Dataset, dataset_state
 from cxtui.engine import build
 from cxtui.engine.collect import collect
 
@@ -38,7 +38,9 @@ def default_cache_dir() -> Path:
 
 
 def cache_key(ds: Dataset) -> str:
-    """The facts cache key: the input files' paths, sizes and mtimes, the config,
+    """The facts cache key: the inputs' state (files: path, size, mtime; objects
+    in a store: URL, size, last-modified, ETag; Delta / Iceberg tables: the
+    version or snapshot read; `load.dataset_state`), the config,
     as_of, the version and the fingerprint of the facts definitions (the facts'
     schema and the build's code version, `build.facts_fingerprint`). No data is
     read: the schema comes from the build's lazy plan."""
@@ -51,10 +53,8 @@ def _key(ds: Dataset, definitions: str) -> str:
     h.update(str(ds.as_of).encode())
     h.update(ds.config.fingerprint().encode())
     h.update(definitions.encode())
-    for table in sorted(ds.sources):
-        for p in ds.sources[table]:
-            st = p.stat()
-            h.update(f"{table}|{p.resolve()}|{st.st_size}|{st.st_mtime_ns}".encode())
+    for state in dataset_state(ds):
+        h.update(state.encode())
     return h.hexdigest()[:32]
 
 

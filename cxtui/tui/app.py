@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 
 from cxtui.commands import Invocation
 from cxtui.data.load import Dataset
+from cxtui.data.remote import as_location
 from cxtui.engine import Analysis
 from cxtui.errors import CxError
 from cxtui.render import safe_text
@@ -61,7 +62,7 @@ class CxApp(App):
     ) -> None:
         super().__init__()
         self.dataset = dataset
-        self.invocation = Invocation(Path(data), config, as_of, where)
+        self.invocation = Invocation(as_location(data), config, as_of, where)
         self.cache_dir = cache_dir
         self.use_cache = use_cache
         self.analysis: Analysis | None = None
@@ -352,7 +353,7 @@ def run_app(
     if where:
         where_expr(where, customer_facts(dataset).collect_schema())
     CxApp(
-        Path(data),
+        data,
         config=config,
         as_of=as_of,
         where=where,
