@@ -46,7 +46,7 @@ class FlowTree(Tree[Node]):
         self.auto_expand = False  # Enter lists the node's customers; right/space expand
         self.guide_depth = GUIDE_DEPTH
         self.children_of: dict[str | None, list[Node]] = {}
-        self._loaded: set[str] = set()
+        self._loaded: set[str | None] = set()  # node ids whose children are added
 
     def show_nodes(self, nodes: list[Node]) -> None:
         """Replace the tree: the first level, each expanded one level down."""
@@ -73,15 +73,19 @@ class FlowTree(Tree[Node]):
     def _add_children(self, parent: TreeNode[Node]) -> list[TreeNode[Node]]:
         """Add `parent`'s children once (the root's: the first level)."""
         key = parent.data["node_id"] if parent.data is not None else None
-        if key is not None and key in self._loaded:
+        if key in self._loaded:
             return list(parent.children)
-        if key is not None:
-            self._loaded.add(key)
+        self._loaded.add(key)
         added = []
         for child in self.children_of.get(key, []):
             has_children = bool(self.children_of.get(child["node_id"]))
             added.append(parent.add(self._label(child), child, allow_expand=has_children))
         return added
+
+    def current_column(self) -> None:
+        """What a drill-down asks the table it came from (a cohort's age): a
+        tree node has no columns."""
+        return None
 
     def action_first(self) -> None:
         self.cursor_line = 0
