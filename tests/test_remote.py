@@ -423,3 +423,130 @@ def test_remote_inputs_are_never_written(s3_env, demo, cache) -> None:
     assert set(before) == {
         f"shop/{p.relative_to(demo).as_posix()}" for p in demo.rglob("*") if p.is_file()
     }
+
+
+async def test_the_tui_opens_an_s3_dataset(s3_env, demo) -> None:
+    """The explorer on s3://: the overview pane's numbers are the CLI's, the top
+    bar names the prefix and the `c` command keeps the URL."""
+    from cxtui.data.remote import RemotePath
+    from cxtui.tui.app import CxApp
+
+    url = f"s3://{BUCKET}/shop"
+    app = CxApp(RemotePath.parse(url), use_cache=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(600):
+            await pilot.pause(0.05)
+            if app.analysis is not None or app.load_error is not None:
+                break
+        assert app.load_error is None and app.analysis is not None
+        assert str(app.invocation.data) == url
+        assert app.invocation.command("overview").startswith(f"cxtui overview {url}")
+        assert "shop" in app.top_bar_text().plain
+        assert app.analysis.ds.row_counts == {
+            t: pl.read_parquet(p).height for t, p in ((p.stem, p) for p in demo.glob("*.parquet"))
+        }
+
+
+def test_urls_stay_urls() -> None:
+    from cxtui.cli import resolve_data
+    from cxtui.data.remote import RemotePath, as_location, is_url
+
+    assert isinstance(resolve_data("s3://bucket/a/b/"), RemotePath)
+    assert str(resolve_data("s3://bucket/a/b/")) == "s3://bucket/a/b"
+    assert isinstance(resolve_data("data/demo"), Path)
+    assert is_url("gs://b") and is_url("az://c/x") and not is_url("/tmp/x")
+    assert not is_url("http://example.com/x")  # not an object store
+    root = as_location("s3://bucket/exports")
+    assert isinstance(root, RemotePath)
+    assert str(root / "orders" / "year=2025/part-0.parquet") == (
+        "s3://bucket/exports/orders/year=2025/part-0.parquet"
+    )
+    part = root / "orders/year=2025/part-0.parquet"
+    assert part.suffix == ".parquet" and part.name == "part-0.parquet"
+    assert str(part.parent) == "s3://bucket/exports/orders/year=2025"
+    assert str(root / "../other/x.csv") == "s3://bucket/other/x.csv"
+
+
+def test_globs_over_object_keys() -> None:
+    from cxtui.data.load import _glob_regex
+
+    keys = [
+        "p/exports/sales_2024.csv",
+        "p/exports/sales_2025.csv",
+        "p/exports/old/sales_2023.csv",
+        "p/exports/sales_2025.parquet",
+    ]
+
+    def match(pattern: str) -> list[str]:
+        return [k for k in keys if _glob_regex(pattern).fullmatch(k)]
+
+    assert match("p/exports/sales_*.csv") == keys[:2]  # * stays within one name
+    assert match("p/exports/**/sales_*.csv") == keys[:3]  # **/ any depth, none too
+    assert match("p/exports/sales_202[!4].*") == keys[1:2] + keys[3:]
+    assert match("p/exports/sales_202?.csv") == keys[:2]
+
+
+def test_settings_come_from_storage_then_environment_then_profile(monkeypatch, tmp_path) -> None:
+    from cxtui.data.remote import polars_options, resolve_settings
+
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_DEFAULT_REGION"):
+        monkeypatch.delenv(var, raising=False)
+    for var in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    (tmp_path / "credentials").write_text(
+        "[default]\naws_access_key_id = FILEKEY\naws_secret_access_key = FILESECRET\n"
+    )
+    (tmp_path / "config").write_text("[default]\nregion = eu-north-1\n")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    assert resolve_settings("s3", {}) == {
+        "access_key_id": "FILEKEY",
+        "secret_access_key": "FILESECRET",
+        "region": "eu-north-1",
+    }
+    # Polars reads no profile files: they are handed over
+    assert polars_options("s3", {}) == {
+        "aws_access_key_id": "FILEKEY",
+        "aws_secret_access_key": "FILESECRET",
+        "aws_region": "eu-north-1",
+    }
+    # the environment's keys win, and keys never mix sources
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "ENVKEY")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "ENVSECRET")
+    got = resolve_settings("s3", {})
+    assert (got["access_key_id"], got["secret_access_key"]) == ("ENVKEY", "ENVSECRET")
+    assert polars_options("s3", {}) == {"aws_region": "eu-north-1"}  # Polars reads the env
+    # [storage] wins over both; an http endpoint is allowed plain HTTP
+    opts = {"aws_access_key_id": "CFGKEY", "aws_endpoint_url": "http://127.0.0.1:9"}
+    got = resolve_settings("s3", opts)
+    assert got["access_key_id"] == "CFGKEY" and got["endpoint"] == "http://127.0.0.1:9"
+    assert polars_options("s3", opts)["aws_allow_http"] == "true"
+
+
+@pytest.mark.parametrize(
+    ("toml", "needle"),
+    [
+        ('[storage]\naws_endpiont = 3\nnope = "x"\n', "unknown storage option"),
+        ("[storage]\naws_region = [1]\n", "expected text, a number or true/false"),
+        ('storage = "x"\n', "expected a table of options"),
+    ],
+)
+def test_bad_storage_options_are_one_line(toml, needle, tmp_path) -> None:
+    pl.DataFrame({"customer_id": ["a"], "signup_date": [None]}).write_parquet(
+        tmp_path / "customers.parquet"
+    )
+    (tmp_path / "cxtui.toml").write_text(toml)
+    result = invoke("overview", str(tmp_path))
+    assert result.exit_code == 2, result.output
+    err = result.stderr.strip()
+    assert needle in err and "[storage" in err and "\n" not in err, err
+
+
+def test_storage_options_are_not_shown_but_key_the_cache(tmp_path) -> None:
+    from cxtui.data.config import parse_config
+
+    a = parse_config(tmp_path, {"storage": {"aws_secret_access_key": "s3cr3t"}})
+    b = parse_config(tmp_path, {"storage": {"aws_secret_access_key": "other"}})
+    assert "s3cr3t" not in repr(a)
+    assert a.storage == {"aws_secret_access_key": "s3cr3t"}
+    assert a.fingerprint() != b.fingerprint()
