@@ -362,6 +362,7 @@ class Store:
         self._listings: dict[str, dict[str, ObjectInfo]] = {}
         self._etags: dict[str, str | None] = {}
         self._lock = threading.Lock()
+        self._etag_lock = threading.Lock()  # tables are opened side by side
 
     # the pyarrow filesystem, built on first use (pyarrow.fs loads the cloud SDKs)
     @property
@@ -472,8 +473,9 @@ class Store:
         info = objects.get(where.key)
         if info is None or not with_etag:
             return info
-        if where.key not in self._etags:
-            self._read_etags(where)
+        with self._etag_lock:
+            if where.key not in self._etags:
+                self._read_etags(where)
         etag = self._etags.get(where.key)
         return ObjectInfo(info.size, info.modified_ns, etag) if etag else info
 
@@ -481,8 +483,14 @@ class Store:
         """ETags of the objects listed with `where` (one HEAD each, side by side),
         for a listing of at most ETAG_LIMIT objects; S3 only (the other clouds'
         readers do not return one)."""
+        key = where.key
         listed = next(
-            (objs for k, objs in self._listings.items() if not k or where.key.startswith(k)), {}
+            (
+                objs
+                for k, objs in self._listings.items()
+                if not k or key == k or key.startswith(k + "/")
+            ),
+            {},
         )
         keys = [k for k in listed if k not in self._etags]
         if self.cloud != "s3" or len(listed) > ETAG_LIMIT:
