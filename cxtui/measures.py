@@ -45,7 +45,8 @@ def _section(group: str, *measures: Measure) -> tuple[Measure, ...]:
 
 # Each key is defined once, in the section of the view that introduces it; other
 # views reuse it. The "overview" section is the overview object itself: its keys,
-# in order, are `cxtui overview --format json` (metrics.overview.OVERVIEW_KEYS).
+# in order, are `cxtui overview --format json` (metrics.overview.OVERVIEW_KEYS),
+# which then ends with the "new_vs_returning" section's keys.
 _CATALOG: tuple[Measure, ...] = (
     *_section(
         "overview",
@@ -546,6 +547,34 @@ _CATALOG: tuple[Measure, ...] = (
             "Σ order amounts in the month of its returning buyers.",
         ),
         Measure("aov", "AOV", "money", 2, "Average order value: revenue ÷ orders in the period."),
+        # the revenue view's summary block and its account lists
+        Measure("first_month", "First month", "date", 2, "The first month of the window."),
+        Measure(
+            "last_month", "Last month", "date", 2, "The last month of the window: month(as_of)."
+        ),
+        Measure(
+            "window_quick_ratio",
+            "Quick ratio (window)",
+            "float",
+            1,
+            "Σ (new + expansion + reactivation) ÷ Σ (contraction + churned) mrr over the window.",
+        ),
+        Measure("prev_month_mrr", "MRR month before", "money", 2, "The customer's mrr in M − 1."),
+        Measure("month_mrr", "MRR in month", "money", 2, "The customer's mrr in the month M."),
+        Measure(
+            "movement_mrr",
+            "Movement MRR",
+            "money",
+            0,
+            "The customer's movement amount in the month (new, expansion, … churned).",
+        ),
+        Measure(
+            "month_revenue",
+            "Revenue in month",
+            "money",
+            0,
+            "Σ the customer's order amounts in the month, refunds included.",
+        ),
     ),
     *_section(
         "new_vs_returning",  # §8, in overview and the revenue view
@@ -606,6 +635,20 @@ _CATALOG: tuple[Measure, ...] = (
             "text",
             0,
             "The customers whose start is in this month (YYYY-MM) or quarter (YYYY-Qn).",
+        ),
+        Measure(
+            "period_mrr",
+            "MRR in period",
+            "money",
+            0,
+            "The member's mrr in the measured month of the cohort cell's period.",
+        ),
+        Measure(
+            "period_revenue",
+            "Revenue in period",
+            "money",
+            0,
+            "Σ the member's order amounts in the cohort cell's period.",
         ),
     ),
     *_section(

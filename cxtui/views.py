@@ -11,6 +11,7 @@ import polars as pl
 from cxtui.engine import Analysis, collect, collect_all
 from cxtui.measures import MEASURES, priority_of, render_kind, wraps
 from cxtui.metrics import account, panes
+from cxtui.metrics.movements import NEW_VS_RETURNING_KEYS, new_vs_returning
 from cxtui.metrics.overview import OVERVIEW_KEYS, overview
 from cxtui.metrics.retention import (
     RETENTION_KEYS,
@@ -72,8 +73,10 @@ def _subtitle(analysis: Analysis) -> str:
 
 
 def overview_object(analysis: Analysis) -> dict[str, Any]:
-    row = collect(overview(analysis.scope)).row(0, named=True)
-    return {k: row[k] for k in OVERVIEW_KEYS}
+    """The overview's keys, then SPEC §8's new vs returning buyers (one collect)."""
+    kpis, buyers = collect_all([overview(analysis.scope), new_vs_returning(analysis.scope)])
+    row, nvr = kpis.row(0, named=True), buyers.row(0, named=True)
+    return {**{k: row[k] for k in OVERVIEW_KEYS}, **{k: nvr[k] for k in NEW_VS_RETURNING_KEYS}}
 
 
 def segments_table(analysis: Analysis, by: list[str], limit: int | None = None) -> ResultTable:

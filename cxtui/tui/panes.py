@@ -12,8 +12,10 @@ from textual.app import ComposeResult
 
 from cxtui.tui.pane import SECONDARY_TABLES, Pane, TablePane, footer_text, table_id
 from cxtui.tui.widgets.acquisition import AcquisitionPane
+from cxtui.tui.widgets.bars import BarsPane
 from cxtui.tui.widgets.clv import ClvPane
 from cxtui.tui.widgets.flow_tree import FlowPane
+from cxtui.tui.widgets.heatmap import HeatmapPane
 from cxtui.tui.widgets.overview import OverviewData, OverviewPanel
 from cxtui.tui.widgets.satisfaction import SatisfactionPane
 from cxtui.tui.widgets.two_tables import TwoTablesPane
@@ -53,6 +55,8 @@ PANE_KINDS: dict[str, type[Pane]] = {
     "clv": ClvPane,
     "tables": TwoTablesPane,
     "tree": FlowPane,
+    "bars": BarsPane,
+    "heatmap": HeatmapPane,
 }
 
 

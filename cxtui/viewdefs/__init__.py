@@ -16,6 +16,8 @@ from cxtui.viewdefs import clv
 from cxtui.viewdefs import engagement
 from cxtui.viewdefs import lift
 from cxtui.viewdefs import flows
+from cxtui.viewdefs import revenue
+from cxtui.viewdefs import cohorts
 
 from cxtui.registry import View, registered
 
