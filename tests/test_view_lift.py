@@ -145,7 +145,7 @@ async def test_pane_sides_drill_to_their_customers(mini: Path) -> None:
         sides = app.screen.query_one("#lift", DataView)
         assert sides.table.frame["customers"].to_list() == [3, 2]
         footer = str(app.screen.query_one("#lift-footer").render())
-        assert "Association, not a proven effect" in footer
+        assert "opportunity $223" in footer and "Association, not a proven effect" in footer
         await pilot.press("enter")
         await settle(pilot, app)
         assert shown_ids(app) == ["b", "a", "f"]  # by revenue_12m: 300, 100, 10

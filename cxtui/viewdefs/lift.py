@@ -177,6 +177,19 @@ def run(analysis: Analysis, opts: Opts) -> Output:
     )
 
 
+def pane(analysis: Analysis, opts: Opts, previous: Output | None) -> Output:
+    """The pane: the two sides (they drill) over the per-measure lift, with the
+    opportunity and the caveat in the footer instead of the summary block, which
+    would leave the sides no room on a 24-line terminal."""
+    out = run(analysis, opts)
+    assert out.summary is not None
+    cur = analysis.ds.config.currency
+    opportunity = render.format_value(out.summary["opportunity"], "money", cur)
+    sides = out.tables[SIDES]
+    sides.footer = f"opportunity {opportunity} · {sides.footer}"
+    return Output(title=out.title, tables=out.tables)
+
+
 def _flag_clause(flag: str, integer: bool, with_side: bool) -> str:
     """The --where clause of one side of a flag (a null flag is "without")."""
     true, false = (1, 0) if integer else (True, False)
@@ -287,6 +300,7 @@ VIEW = register(
         ),
         run=run,
         pane="tables",
+        pane_stages=(pane,),
         options=(
             Option(
                 "event",
