@@ -108,10 +108,21 @@ def test_dates_at_the_ends_of_the_calendar_never_crash(
 ) -> None:
     pl.DataFrame({"customer_id": ["a", "b"], **frame}).write_parquet(tmp_path / f"{table}.parquet")
     extra = ["--as-of", as_of] if as_of else []
+    from cxtui.viewdefs import all_views
+
     for command in ("overview", "segments", "top", "churn", "at-risk", "retention", "report"):
         result = run(command, str(tmp_path), *extra, "--format", "json")
         assert result.exit_code == 0, (command, result.output)
         json.loads(result.stdout)
+    # every other view prints, or says in one line which table it needs
+    for view in all_views():
+        result = run(view.id, str(tmp_path), *extra, "--format", "json")
+        if result.exit_code == 2:
+            assert "needs" in result.stderr or "fix:" in result.stderr, (view.id, result.stderr)
+            assert len(result.stderr.strip().splitlines()) == 1, (view.id, result.stderr)
+        else:
+            assert result.exit_code == 0, (view.id, result.output)
+            json.loads(result.stdout)
     checked = run("validate", str(tmp_path))
     assert checked.exit_code in (0, 1) and "Traceback" not in checked.output
 

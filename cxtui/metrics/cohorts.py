@@ -16,7 +16,7 @@ import polars as pl
 
 from cxtui.errors import CxError
 from cxtui.metrics.facts import churn_source
-from cxtui.metrics.movements import check_months, index_month, month_index
+from cxtui.metrics.movements import FIRST_MONTH, check_months, index_month, month_index
 from cxtui.metrics.panes import check_dimension
 from cxtui.metrics.periods import month_end, month_start
 from cxtui.metrics.scope import Scope, ratio
@@ -109,7 +109,7 @@ def _range(scope: Scope, period: str, months: int) -> tuple[int, int]:
     """The first and last cohort: every period with a month among the last
     `months` months ending with month(as_of), through the one holding as_of."""
     last_month = month_index(month_start(scope.as_of))
-    first_month = last_month - months + 1
+    first_month = max(last_month - months + 1, FIRST_MONTH)  # none before year 1
     if period == "month":
         return first_month, last_month
     return first_month // 3, last_month // 3

@@ -88,6 +88,9 @@ def month_index(d: date) -> int:
     return d.year * 12 + d.month - 1
 
 
+FIRST_MONTH = 12  # January of year 1, the calendar's first month
+
+
 def index_month(i: int) -> date:
     return date(i // 12, i % 12 + 1, 1)
 
@@ -106,7 +109,8 @@ def _window(scope: Scope, months: int) -> tuple[int, int]:
     with month(as_of)."""
     check_months(months)
     end = month_index(month_start(scope.as_of))
-    return end - months + 1, end
+    # no month before January of year 1 (an as_of early in year 1)
+    return max(end - months + 1, FIRST_MONTH), end
 
 
 def _month_grid(first: int, last: int) -> pl.LazyFrame:
