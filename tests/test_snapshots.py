@@ -28,7 +28,7 @@ async def _settled(pilot) -> None:
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
 @pytest.mark.parametrize(
     "keys",
-    [[], ["2"], ["3"], ["4"], ["5"], ["2", "enter"], ["5", "enter"]],
+    [[], ["3"], ["4"], ["5"], ["6"], ["3", "enter"], ["6", "enter"]],
     ids=["overview", "segments", "top", "churn", "at-risk", "segment-drill", "account"],
 )
 def test_pane_snapshot(snap_compare, size, keys) -> None:

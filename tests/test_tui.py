@@ -112,7 +112,7 @@ async def test_segment_drill_to_account_and_back_to_the_same_rows(tiny: Path) ->
     app = make_app(tiny)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        await pilot.press("2")
+        await pilot.press("3")
         await pilot.press("d")
         await choose(pilot, app, "segment")
         await settle(pilot, app)
@@ -145,7 +145,7 @@ async def test_null_segment_drills_to_its_one_customer(tiny: Path) -> None:
     app = make_app(tiny)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        await pilot.press("2", "d")
+        await pilot.press("3", "d")
         await choose(pilot, app, "segment")
         await settle(pilot, app)
         await pilot.press("end", "enter")
@@ -157,7 +157,7 @@ async def test_churn_reason_drills_to_its_churned_accounts(tiny: Path) -> None:
     app = make_app(tiny)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        await pilot.press("4")
+        await pilot.press("5")
         churn = view(app, "churn")
         assert column(churn, "reason") == ["Price concerns", "Other"]
         assert column(churn, "churned_customers") == [2, 1]
@@ -171,7 +171,7 @@ async def test_top_pane_ranks_by_revenue_and_opens_the_account(tiny: Path) -> No
     app = make_app(tiny)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        await pilot.press("3")
+        await pilot.press("4")
         top = view(app, "top")
         # revenue in (2024-06-30, 2025-06-30]: a 1000, b 300, d 70, c 50, e 20, f 10
         assert column(top, "customer_id") == ["a", "b", "d", "c", "e", "f"]
@@ -188,7 +188,7 @@ async def test_filter_and_sort_on_the_focused_table(tiny: Path) -> None:
     app = make_app(tiny)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        await pilot.press("3", "slash")
+        await pilot.press("4", "slash")
         await pilot.press(*"smb", "enter")
         await settle(pilot, app)
         top = view(app, "top")
@@ -214,7 +214,7 @@ async def test_export_writes_csv_and_never_overwrites_without_asking(
     app = make_app(tiny)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        await pilot.press("3", "e")
+        await pilot.press("4", "e")
         prompt = app.screen.query_one("Input")
         prompt.value = str(out)
         await pilot.press("enter")
@@ -223,7 +223,7 @@ async def test_export_writes_csv_and_never_overwrites_without_asking(
         assert [r["customer_id"] for r in rows] == ["a", "b", "d", "c", "e", "f"]
         assert rows[0]["revenue_12m"] == "1000.0"
         before = out.read_bytes()
-        await pilot.press("4", "e")
+        await pilot.press("5", "e")
         app.screen.query_one("Input").value = str(out)
         await pilot.press("enter")
         assert isinstance(app.screen, ConfirmScreen)
@@ -243,7 +243,7 @@ async def test_command_key_shows_the_cli_command_that_prints_the_view(tiny: Path
     app = make_app(tiny, where="region = 'EMEA'")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        await pilot.press("2", "d")
+        await pilot.press("3", "d")
         await choose(pilot, app, "segment")
         await settle(pilot, app)
         shown = column(view(app, "segments"), "customers")
@@ -264,7 +264,7 @@ async def test_command_on_a_drilled_list_prints_the_same_accounts(tiny: Path) ->
     app = make_app(tiny)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        for pane, expected in (("4", {"b", "d"}), ("2", None)):
+        for pane, expected in (("5", {"b", "d"}), ("3", None)):
             await pilot.press(pane, "enter")  # Price concerns / the biggest segment
             await settle(pilot, app)
             shown = set(column(view(app, "members"), "customer_id"))
@@ -291,7 +291,7 @@ async def test_command_with_escapes_from_the_data_is_shown_safe_and_not_copied(
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        await pilot.press("2", "d")
+        await pilot.press("3", "d")
         await choose(pilot, app, "segment")
         await settle(pilot, app)
         await pilot.press("enter")  # the hostile segment, the biggest
@@ -309,7 +309,7 @@ async def test_help_lists_the_real_bindings(tiny: Path) -> None:
     app = make_app(tiny)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        await pilot.press("2", "question_mark")
+        await pilot.press("3", "question_mark")
         assert isinstance(app.screen, HelpScreen)
         described = {d for _, d, _ in app.screen.rows}
         assert {"Quit", "Filter", "Sort", "Export", "Command", "Dimension", "Open"} <= described
@@ -349,7 +349,7 @@ async def test_every_key_on_every_screen_keeps_the_app_alive(tiny: Path) -> None
         for pane in "12345":
             await pilot.press(pane, *keys)
             await settle(pilot, app)
-        await pilot.press("3", "enter")
+        await pilot.press("4", "enter")
         await settle(pilot, app)
         await pilot.press(*keys)
         await settle(pilot, app)
@@ -389,7 +389,7 @@ async def test_demo_every_segment_drills_to_exactly_its_customers() -> None:
     app = make_app(DEMO)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot, app)
-        await pilot.press("2")
+        await pilot.press("3")
         seg = view(app, "segments")
         for i, expected in enumerate(column(seg, "customers")):
             await pilot.press("enter")
@@ -405,7 +405,7 @@ async def test_demo_at_risk_footer_explains_the_highlighted_account() -> None:
     app = make_app(DEMO)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        await pilot.press("5", "j")
+        await pilot.press("6", "j")
         await settle(pilot, app)
         at_risk = view(app, "at-risk")
         row = at_risk.current_row()
