@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from cxtui.cli import app
 
 from .reference import SIGNALS, Reference
+from .reference_part2_revenue import RevenueReference
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "data" / "demo"
@@ -936,7 +937,9 @@ TOP_PARAMS = [(n, b) for n in CASES for b in CASES[n][3]]
 @pytest.mark.parametrize("case", CASE_NAMES, indirect=True)
 def test_overview(case) -> None:
     name, folder, ref = case
-    check(cli(name, folder, "overview"), ref.overview(), f"{name} overview")
+    # overview ends with SPEC §8's new vs returning buyers (their own reference)
+    buyers = RevenueReference(folder, ref.as_of).new_vs_returning()
+    check(cli(name, folder, "overview"), {**ref.overview(), **buyers}, f"{name} overview")
 
 
 @pytest.mark.parametrize(("case", "dim"), SEGMENT_PARAMS, indirect=["case"])

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from .reference import Reference
+from .reference_part2_revenue import RevenueReference
 from .test_reference import account_got_want, app, at_risk_rows, diff, runner
 
 ALL = "1000000"
@@ -405,10 +406,14 @@ def _cli(folder: Path, as_of: str | None, command: str, *args: str) -> tuple[Any
     return json.loads(result.stdout), None
 
 
-def commands(ref: Reference, meta: dict[str, Any]) -> list[tuple[list[str], Any]]:
+def commands(ref: Reference, meta: dict[str, Any], folder: Path) -> list[tuple[list[str], Any]]:
     """(cxtui argv after the folder, a thunk giving the reference's answer)."""
     has = meta["has"]
-    out: list[tuple[list[str], Any]] = [(["overview"], ref.overview)]
+
+    def overview() -> dict[str, Any]:  # ending with §8's new vs returning buyers
+        return {**ref.overview(), **RevenueReference(folder, ref.as_of).new_vs_returning()}
+
+    out: list[tuple[list[str], Any]] = [(["overview"], overview)]
     # cxtui refuses rfm_segment without orders and engagement without events
     # ... and revenue_tier without orders, annual_revenue or monthly
     dims = ["lifecycle", "risk_band"]
@@ -478,7 +483,7 @@ def compare_all(
             return []  # both refuse it (e.g. no date anywhere to take as_of from)
         return [f"reference: {type(exc).__name__}: {exc}; cxtui: {err or 'ok'}"]
     problems = []
-    for argv, expected in commands(ref, meta):
+    for argv, expected in commands(ref, meta, folder):
         actual, err = _cli(folder, as_of, *argv)
         what = " ".join(argv)
         if err:

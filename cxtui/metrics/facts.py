@@ -476,6 +476,16 @@ def _with_signals(frame: pl.LazyFrame, cols: set[str]) -> pl.LazyFrame:
 
 OTHER_ID_SUMS = ("revenue_12m", "orders_12m", "mrr", "mrr_12m_ago")
 OTHER_MRR = ("mrr", "mrr_12m_ago")
+# with the sums, the order figures new vs returning buyers need (SPEC §8 counts
+# every id in orders), so those ids' rows are not read again
+OTHER_ORDERS = (
+    "revenue_12m",
+    "orders_12m",
+    "first_order_date",
+    "lifetime_orders",
+    "order_rows_12m",
+)
+OTHER_COUNTS = ("lifetime_orders", "order_rows_12m")
 
 
 def other_ids(
@@ -483,7 +493,9 @@ def other_ids(
 ) -> pl.LazyFrame:
     """Per-id sums (revenue_12m, orders_12m, mrr, mrr_12m_ago, as in the facts) of
     the ids in orders or monthly that are not customers: SPEC §6 counts their
-    orders and mrr in overview's revenue_12m, mrr and in retention. Built from
+    orders and mrr in overview's revenue_12m, mrr and in retention; with orders
+    also their first_order_date, lifetime_orders and order_rows_12m (§8's new vs
+    returning buyers count every id in orders). Built from
     the very aggregates the facts join (`table_aggregates`); usually a handful
     of rows."""
     aggregates = table_aggregates(ds) if aggregates is None else aggregates
@@ -497,7 +509,7 @@ def other_id_sums(not_customers: Aggregates, ids: pl.LazyFrame) -> pl.LazyFrame:
     """`other_ids` from the aggregates' rows of ids that are not customers (`ids`
     gives the id column's type when there are none)."""
     parts = []
-    for table, columns in (("orders", ("revenue_12m", "orders_12m")), ("monthly", OTHER_MRR)):
+    for table, columns in (("orders", OTHER_ORDERS), ("monthly", OTHER_MRR)):
         if table in not_customers:
             parts.append(not_customers[table].select("customer_id", *columns))
     if not parts:
@@ -505,7 +517,8 @@ def other_id_sums(not_customers: Aggregates, ids: pl.LazyFrame) -> pl.LazyFrame:
     frame = parts[0]
     for part in parts[1:]:  # rows with no id are kept: one null-id row
         frame = frame.join(part, on="customer_id", how="full", coalesce=True, nulls_equal=True)
-    sums = [c for c in OTHER_ID_SUMS if c in frame.collect_schema().names()]
+    names = frame.collect_schema().names()
+    sums = [c for c in (*OTHER_ID_SUMS, *OTHER_COUNTS) if c in names]
     return frame.with_columns(pl.col(c).fill_null(0) for c in sums)
 
 
