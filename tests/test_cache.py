@@ -437,6 +437,17 @@ def test_a_new_code_version_of_the_build_is_a_different_entry(
     assert output_cache_path(rebuilt.ds, cache, "report") != output
 
 
+def test_an_edit_anywhere_in_the_package_is_a_new_output_entry(
+    shop: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A changed view definition changes the output as surely as a changed facts
+    build: the output key hashes every source file of the package."""
+    ds = open_dataset(shop)
+    before = output_cache_path(ds, cache, "report")
+    monkeypatch.setattr(cxtui.engine.cache, "package_version", lambda: "1" * 32)
+    assert output_cache_path(ds, cache, "report") != before
+
+
 def test_the_output_key_does_not_build_the_facts_plan(
     shop: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

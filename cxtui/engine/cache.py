@@ -262,13 +262,24 @@ def build_facts(
 # ---------------------------------------------------------------- output cache
 
 
+@functools.cache
+def package_version() -> str:
+    """A hash of every source file of the cxtui package (~2 ms, once per process)."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:32]
+
+
 def output_cache_path(ds: Dataset, cache_dir: Path | None, *parts: str) -> Path:
     """Where a command's finished output for this dataset state is kept: the
-    facts cache key's files, config, as_of, version and the build's code version,
-    plus what shapes the output. Not the facts' schema: building the facts plan
-    for it takes longer than the rest of a warm report, and with the code
-    unchanged (the code version) the schema is unchanged."""
-    h = hashlib.sha256(_key(ds, build.code_version()).encode())
+    facts cache key's files, config, as_of and version, the source of the whole
+    package (a changed view definition or renderer changes the output as surely
+    as a changed facts build), plus what shapes the output. Not the facts'
+    schema: building the facts plan for it takes longer than the rest of a warm
+    report, and with the code unchanged the schema is unchanged."""
+    h = hashlib.sha256(_key(ds, build.code_version() + package_version()).encode())
     for part in parts:
         h.update(b"\0" + part.encode())
     return (cache_dir or default_cache_dir()) / f"output-{h.hexdigest()[:32]}.txt"
