@@ -316,6 +316,8 @@ class Derived:
 
     def get(self, name: str, compute: Callable[[], Any]) -> Any:
         """Result `name`, computed by `compute()` on first use (an error is not kept)."""
+        if name in self.values:  # no wait for another result being computed
+            return self.values[name]
         with self.lock:
             if name not in self.values:
                 self.values[name] = compute()

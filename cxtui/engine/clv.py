@@ -34,7 +34,8 @@ PARAMETER_KEYS = ("r", "alpha", "a", "b", "p", "q", "v", "customers_fitted")
 @dataclass(frozen=True)
 class ClvResult:
     """`predictions`: metrics.clv.PREDICTION_COLUMNS, one row per customer of the
-    scope with an orders row up to as_of (undiscounted clv_12m); `parameters`:
+    scope with an orders row up to as_of, in customer_id order (undiscounted
+    clv_12m); `parameters`:
     PARAMETER_KEYS (null when a model is not fitted); `notes`: why a model has no
     fit, or the q ≤ 1 rule; `state`: the fit as plain data (`fit()` rebuilds it)."""
 
@@ -54,10 +55,10 @@ class ClvResult:
     def discounted(self, discount: float | None) -> pl.DataFrame:
         """The predictions with clv_12m discounted at the annual rate `discount`
         (SPEC §8 `--discount`; None or 0: as fitted)."""
-        from cxtui.metrics.clv import SUMMARY_COLUMNS, clv_predictions
-
         if discount is None:
             return self.predictions
+        from cxtui.metrics.clv import SUMMARY_COLUMNS, clv_predictions
+
         summary = self.predictions.select(SUMMARY_COLUMNS)
         return clv_predictions(summary, self.fit(), discount)  # checks the rate
 
@@ -97,6 +98,22 @@ def needs_orders(what: str) -> CxError:
     )
 
 
+def clv_ranked(analysis: Analysis, discount: float | None = None) -> pl.DataFrame:
+    """Every customer with a prediction, ranked (`metrics.clv_tables.ranked`,
+    with name and revenue_12m): computed once per analysis for the undiscounted
+    predictions (the pane, its deciles and their drill-downs), each time with a
+    `discount`."""
+    from cxtui.metrics.clv_tables import ranked
+
+    def rank() -> pl.DataFrame:
+        predictions = clv_result(analysis).discounted(discount).lazy()
+        return collect(ranked(analysis.scope, predictions), engine="in-memory")
+
+    if discount is not None:
+        return rank()
+    return analysis.derived.get(f"{CACHE_NAME}-ranked", rank)
+
+
 def clv_result(analysis: Analysis, what: str = "clv") -> ClvResult:
     """The analysis's CLV result, fitted once (then from memory, or from the disk
     cache unless --no-cache). Without an orders table: a CxError naming it for
@@ -114,13 +131,16 @@ def _load_or_fit(analysis: Analysis) -> ClvResult:
         found = read_derived(path)
         if found is not None:
             frame, meta = found
+            frame = frame.with_columns(pl.col("customer_id").set_sorted())  # written sorted
             try:
                 return ClvResult(frame, meta["parameters"], tuple(meta["notes"]), meta["fit"])
             except KeyError:
                 pass  # another version's file: fit again
     from cxtui.metrics import clv
 
-    summary = collect(clv.clv_summary(analysis.scope))
+    # in customer_id order: predictions keep the summary's order, and ranking
+    # them then sorts one float key (`clv_tables.rank_order`)
+    summary = collect(clv.clv_summary(analysis.scope).sort("customer_id"))
     fit = clv.fit_clv(summary)
     predictions = clv.clv_predictions(summary, fit)
     result = ClvResult(predictions, fit.parameters(), fit.notes, _state(fit))

@@ -37,6 +37,8 @@ REPORT_N = 10
 PARAMETERS = ("r", "alpha", "a", "b", "p", "q", "v")
 BAR_WIDTH = 16
 EIGHTHS = " ▏▎▍▌▋▊▉"  # partial blocks: a bar's last cell in eighths
+# the predictions and the facts are in memory: no scan for the streaming engine
+IN_MEMORY = "in-memory"
 
 
 def _subtitle(analysis: Analysis, discount: float | None) -> str:
@@ -74,7 +76,7 @@ def run(analysis: Analysis, opts: Opts) -> Output:
     queries = [tables.top_by_clv(scope, predictions, n)]
     if by:
         queries.append(tables.clv_by(scope, predictions, by))
-    frames = engine.collect_all(queries)
+    frames = engine.collect_all(queries, engine=IN_MEMORY)
     top = views.table(_top_title(analysis, n, discount), frames[0], analysis)
     out_tables = [top]
     if by:
@@ -111,8 +113,10 @@ def bar(share: float | None, longest: float | None, width: int = BAR_WIDTH) -> s
     return "█" * full + (EIGHTHS[part] if part else "")
 
 
-def deciles_table(analysis: Analysis, predictions, discount: float | None):
-    frame = engine.collect(tables.clv_deciles(analysis.scope, predictions))
+def deciles_table(analysis: Analysis, ranked_rows, discount: float | None):
+    """The deciles of clv_12m (`clv_tables.clv_deciles` over the ranked customers)
+    with their shares drawn as bars, the largest filling BAR_WIDTH cells."""
+    frame = engine.collect(tables.clv_deciles(ranked_rows.lazy()), engine=IN_MEMORY)
     shares = frame["clv_share"].to_list()
     longest = max((s for s in shares if s is not None), default=None)
     frame = frame.with_columns(pl.Series("bar", [bar(s, longest) for s in shares], pl.String))
@@ -123,28 +127,24 @@ def deciles_table(analysis: Analysis, predictions, discount: float | None):
 
 def pane(analysis: Analysis, opts: Opts, previous: Output | None) -> Output:
     """The pane: the parameters, the deciles of clv_12m as bars, then every
-    customer by clv_12m."""
-    result, predictions = _predictions(analysis, opts)
-    discount = opts.get("discount")
-    n = opts.get("n")
-    top = engine.collect(tables.top_by_clv(analysis.scope, predictions, n))
+    customer by clv_12m (the ranking computed once per analysis)."""
+    result = engine_clv.clv_result(analysis)
+    discount, n = opts.get("discount"), opts.get("n")
+    everyone = engine_clv.clv_ranked(analysis, discount)
+    top = everyone if n is None else everyone.head(n)
     top_rt = views.table(_top_title(analysis, n, discount), top, analysis)
-    known = predictions.select(
-        pl.col("clv_12m").count().alias("known"),
-        pl.col("clv_12m").null_count().alias("unknown"),
-        pl.col("clv_12m").sum().alias("total"),
-    )
-    counts = engine.collect(known).row(0, named=True)
+    clv = everyone["clv_12m"]
+    valued = clv.len() - clv.null_count()
     return Output(
         title="Predicted CLV (BG/NBD + Gamma-Gamma)",
         summary=parameters_block(result),
-        tables=[top_rt, deciles_table(analysis, predictions, discount)],
+        tables=[top_rt, deciles_table(analysis, everyone, discount)],
         extras={
             "parameters": result.parameters,
             "notes": list(result.notes),
-            "customers_valued": counts["known"],
-            "customers_unvalued": counts["unknown"],
-            "clv_total": counts["total"] if counts["known"] else None,
+            "customers_valued": valued,
+            "customers_unvalued": clv.null_count(),
+            "clv_total": clv.sum() if valued else None,
         },
         notes=list(result.notes),
     )
@@ -160,8 +160,7 @@ def drill(ctx: DrillContext) -> Members | OpenAccount | None:
     if decile is None:
         return None
     a, discount = ctx.analysis, ctx.opts.get("discount")
-    result = engine_clv.clv_result(a)
-    clv = result.discounted(discount)["clv_12m"]
+    clv = engine_clv.clv_ranked(a, discount)["clv_12m"]  # computed by the pane already
     valued = clv.len() - clv.null_count()
     # decile k holds the ranks r (0-based) with floor(10r ÷ n) = k − 1: ranks up to
     # ceil(k·n ÷ 10), so `cxtui clv -n <that>` ends with exactly this decile
@@ -170,8 +169,8 @@ def drill(ctx: DrillContext) -> Members | OpenAccount | None:
     title = f"CLV decile {decile}: ranks {first:,}–{last:,} by clv_12m ({ctx.row['customers']:,})"
 
     def load():
-        predictions = result.discounted(discount).lazy()
-        frame = engine.collect(tables.decile_members(a.scope, predictions, decile))
+        everyone = engine_clv.clv_ranked(a, discount).lazy()
+        frame = engine.collect(tables.decile_members(a.scope, everyone, decile), engine=IN_MEMORY)
         return views.members_table(a, frame, title)
 
     args = ["-n", str(last)] + (["--discount", f"{discount:g}"] if discount else [])
