@@ -1,27 +1,38 @@
-"""Benchmarks for SPEC §5: cxtui report cold/warm vs DuckDB on the same aggregates.
+"""Benchmarks for SPEC §5 and §13: cxtui against the scan floor and the best peer,
+for `report` and every registered view, cold and warm, in one run per size.
 
-    python bench/bench.py                    # S (bundled demo) and M (1,000,000 customers)
-    python bench/bench.py --sizes S          # quick
-    python bench/bench.py --sizes M,L        # L = 10,000,000 customers: opt-in, slow, ~15 GB disk
+    python bench/bench.py --sizes M --tui                # what docs/performance.md reports
+    python bench/bench.py --sizes S                      # quick (S is the bundled demo)
+    python bench/bench.py --sizes M --append-to docs/performance.md
+    python bench/bench.py --sizes M --views report,revenue  # only some commands
 
 Each measurement is a separate process; wall time and peak RSS come from
-os.wait4 for that process alone. DuckDB runs the issue's aggregates (overview,
-segments by revenue tier and region, top 10, churn reasons, at-risk list) as SQL
-over the same Parquet files in the same run, twice over:
+os.wait4 for that process alone, and the 1-minute load average is noted after
+each (the machine is shared: ratios from the same run are what count). In one
+run per size:
 
-- "panes" (bench/duckdb_panes.py): every column SPEC §2 gives those five panes,
-  the same numbers `cxtui report` prints; its results are compared with
-  cxtui's value by value (a second implementation, printed as a cross-check);
-- "subset" (DUCKDB_SCRIPT below, the earlier sessions' peer): a cheaper subset of
-  those columns (no lost mrr / revenue per churn reason, no signals text, no
-  NPS, tenure, growth or retention in the overview).
+- the scan floor, `../shared/bench/floor.py DATA` (Polars grouping every table
+  by customer_id: the seconds it prints, without its interpreter's start);
+- the best peer, `../shared/bench/fast_panes.py DATA AS_OF` (DuckDB SQL for
+  `report`'s five panes, written for speed), and `bench/duckdb_panes.py` (the
+  same panes, the straightforward SQL); both are compared with cxtui's report
+  value by value. The peers in ../shared are called, never copied; without
+  that folder they are skipped with a note;
+- `cxtui report` cold (an empty cache folder: what a first run costs) and warm
+  (the same command again);
+- every view of the registry (`cxtui.viewdefs.all_views`), cold and warm, with
+  the arguments in VIEW_ARGS where a view needs some. `overview` cold is
+  almost only the facts build, so "− facts" is a view's cold time minus it;
+- with --tui, the TUI timings of bench/tui_timings.py (inside the app, warm).
 
-Needs `pip install -e '.[bench]'`.
+Every command gets `--as-of` (the dataset's own latest date, as a first run
+without it resolves) and `--format json`. Needs `pip install -e '.[bench]'`.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -31,131 +42,143 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import metadata
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "bench"
 SIZES = {"S": 12_458, "M": 1_000_000, "L": 10_000_000}
 
-DUCKDB_SCRIPT = r"""
-import sys, duckdb
-root, as_of = sys.argv[1], sys.argv[2]
-con = duckdb.connect()
-con.execute("SET threads TO 2")
-import os
-def p(t):
-    # a table is <t>.parquet or a folder <t>/ of parts (how `cxtui demo` writes M and L)
-    path = f"{root}/{t}/*.parquet" if os.path.isdir(f"{root}/{t}") else f"{root}/{t}.parquet"
-    return f"read_parquet('{path}')"
-A = f"DATE '{as_of}'"
-con.execute(f'''
-CREATE TEMP TABLE facts AS
-WITH o AS (
-  SELECT customer_id, min(order_date) first_order, max(order_date) last_order, count(*) n_orders,
-         sum(amount) lifetime_revenue,
-         sum(amount) FILTER (WHERE order_date > {A} - INTERVAL 365 DAY) revenue_12m,
-         count(*) FILTER (WHERE order_date > {A} - INTERVAL 365 DAY AND amount > 0) orders_12m,
-         count(*) FILTER (WHERE order_date > {A} - INTERVAL 365 DAY) rows_12m
-  FROM {p("orders")} WHERE order_date <= {A} GROUP BY 1),
-pm AS (
-  SELECT customer_id, date_trunc('month', month) m, sum(mrr) mrr, avg(logins) logins,
-         avg(support_tickets) tickets, avg(nps) nps, avg(features_used) features
-  FROM {p("monthly")} WHERE month <= date_trunc('month', {A}) GROUP BY 1, 2),
-m AS (
-  SELECT customer_id,
-    sum(mrr) FILTER (WHERE m = date_trunc('month', {A})) mrr,
-    avg(logins) FILTER (WHERE m >= date_trunc('month', {A}) - INTERVAL 2 MONTH) logins_r,
-    avg(logins) FILTER (WHERE m >= date_trunc('month', {A}) - INTERVAL 5 MONTH
-                         AND m < date_trunc('month', {A}) - INTERVAL 2 MONTH) logins_p,
-    avg(tickets) FILTER (WHERE m >= date_trunc('month', {A}) - INTERVAL 2 MONTH) tickets_r,
-    avg(tickets) FILTER (WHERE m >= date_trunc('month', {A}) - INTERVAL 5 MONTH
-                         AND m < date_trunc('month', {A}) - INTERVAL 2 MONTH) tickets_p,
-    avg(nps) FILTER (WHERE m >= date_trunc('month', {A}) - INTERVAL 2 MONTH) nps_r,
-    avg(nps) FILTER (WHERE m >= date_trunc('month', {A}) - INTERVAL 5 MONTH
-                      AND m < date_trunc('month', {A}) - INTERVAL 2 MONTH) nps_p,
-    avg(features) FILTER (WHERE m >= date_trunc('month', {A}) - INTERVAL 2 MONTH) feat_r,
-    avg(features) FILTER (WHERE m >= date_trunc('month', {A}) - INTERVAL 5 MONTH
-                           AND m < date_trunc('month', {A}) - INTERVAL 2 MONTH) feat_p
-  FROM pm GROUP BY 1),
-e AS (
-  SELECT customer_id, min(CAST(ts AS DATE)) first_event,
-         count(*) FILTER (WHERE CAST(ts AS DATE) > {A} - INTERVAL 90 DAY
-                           AND event_type = 'payment_failed') payments
-  FROM {p("events")} WHERE CAST(ts AS DATE) <= {A} GROUP BY 1),
-f AS (
-  SELECT customer_id, min(score) min_score
-  FROM {p("feedback")} WHERE date > {A} - INTERVAL 90 DAY AND date <= {A} GROUP BY 1)
-SELECT c.customer_id, c.name, c.segment, c.region, c.owner, c.churn_reason,
-  coalesce(c.signup_date, least(o.first_order, e.first_event)) start_date,
-  CASE WHEN c.churn_date <= {A} THEN c.churn_date END churn_date,
-  coalesce(o.revenue_12m, 0) revenue_12m, coalesce(o.orders_12m, 0) orders_12m,
-  coalesce(o.rows_12m, 0) rows_12m, coalesce(m.mrr, 0) mrr, o.last_order, o.n_orders,
-  m.logins_p, m.logins_r, m.tickets_p, m.tickets_r, m.nps_p, m.nps_r, m.feat_p, m.feat_r,
-  e.payments, f.min_score, c.renewal_date
-FROM {p("customers")} c LEFT JOIN o USING (customer_id) LEFT JOIN m USING (customer_id)
-LEFT JOIN e USING (customer_id) LEFT JOIN f USING (customer_id)
-''')
-con.execute(f'''
-CREATE TEMP TABLE scored AS
-SELECT *, start_date <= {A} AND churn_date IS NULL active,
-  CASE WHEN revenue_12m >= 50000 THEN 'Enterprise' WHEN revenue_12m >= 5000 THEN 'SMB'
-       ELSE 'Individual' END revenue_tier,
-  least(100, round(
-    CASE WHEN logins_p > 0 AND logins_r / logins_p - 1 <= -0.3
-         THEN 25 * least(1, -(logins_r / logins_p - 1) / 0.6) ELSE 0 END +
-    CASE WHEN tickets_r >= 1.5 * tickets_p AND tickets_r - tickets_p >= 1
-         THEN 20 * least(1, (tickets_r / greatest(tickets_p, 1) - 1) / 2) ELSE 0 END +
-    CASE WHEN nps_r - nps_p <= -10 THEN 20 * least(1, -(nps_r - nps_p) / 40) ELSE 0 END +
-    CASE WHEN feat_p > 0 AND feat_r / feat_p - 1 <= -0.2
-         THEN 15 * least(1, -(feat_r / feat_p - 1) / 0.5) ELSE 0 END +
-    CASE WHEN n_orders >= 2 AND {A} - last_order >= 90
-         THEN 20 * least(1, ({A} - last_order) / 180) ELSE 0 END +
-    CASE WHEN min_score <= 6 THEN 15 ELSE 0 END +
-    CASE WHEN renewal_date > {A} AND renewal_date <= {A} + INTERVAL 90 DAY THEN 10 ELSE 0 END +
-    CASE WHEN payments > 0 THEN 10 ELSE 0 END)) risk_score
-FROM facts WHERE start_date <= {A}
-''')
-results = {
-  "overview": con.execute(f'''SELECT count(*), count(*) FILTER (WHERE active),
-      count(*) FILTER (WHERE start_date > {A} - INTERVAL 30 DAY),
-      count(*) FILTER (WHERE churn_date > {A} - INTERVAL 30 DAY),
-      sum(revenue_12m), sum(orders_12m), count(*) FILTER (WHERE rows_12m > 0), sum(mrr)
-      FROM scored''').fetchall(),
-  "tiers": con.execute('''SELECT revenue_tier, count(*) n, count(*) FILTER (WHERE active),
-      sum(revenue_12m), sum(orders_12m), sum(mrr), avg(risk_score) FILTER (WHERE active),
-      count(*) FILTER (WHERE active AND risk_score >= 60)
-      FROM scored GROUP BY 1 ORDER BY n DESC''').fetchall(),
-  "regions": con.execute('''SELECT region, count(*) n, count(*) FILTER (WHERE active),
-      sum(revenue_12m), sum(orders_12m), sum(mrr), avg(risk_score) FILTER (WHERE active),
-      count(*) FILTER (WHERE active AND risk_score >= 60)
-      FROM scored GROUP BY 1 ORDER BY n DESC''').fetchall(),
-  "top": con.execute('''SELECT customer_id, name, revenue_12m FROM scored
-      ORDER BY revenue_12m DESC, customer_id LIMIT 10''').fetchall(),
-  "churn": con.execute(f'''SELECT coalesce(churn_reason, 'Unknown') r, count(*) n FROM scored
-      WHERE churn_date > {A} - INTERVAL 365 DAY GROUP BY 1 ORDER BY n DESC''').fetchall(),
-  "at_risk": con.execute('''SELECT customer_id, risk_score, mrr FROM scored
-      WHERE active AND risk_score >= 25 ORDER BY risk_score DESC, mrr DESC, customer_id
-      LIMIT 20''').fetchall(),
+# The views of SPEC Part I (§2): §13 gives them no cold target of their own.
+PART_ONE = {"overview", "segments", "top", "churn", "at-risk", "retention"}
+# §13: "trends/migration over 12 monthly as_of dates: ≤ 4× one cold report".
+# trends builds the facts of 12 month ends; migration compares two as_of dates,
+# so it is held to the 1.5× of every other new view.
+MANY_AS_OF = {"trends": 4.0}
+NEW_VIEW_COLD = 1.5
+# A view's command when its defaults are not a sensible run (AS_OF is replaced
+# by the dataset's as_of, AS_OF-12M by the same day a year before).
+VIEW_ARGS = {
+    "trends": ["--by", "lifecycle"],
+    "migration": ["--by", "lifecycle", "--from", "AS_OF-12M"],
 }
-print(len(results))
-"""
+# Targets (SPEC §13 and issue 15), judged on M; L is judged on memory alone.
+REPORT_FLOOR = 3.0  # cold report ≤ 3× the scan floor
+REPORT_PEER = 0.7  # cold report ≤ 0.7× fast_panes.py
+REPORT_WARM = 0.5  # seconds
+VIEW_WARM = 1.0  # seconds
+MEMORY_GB = {"M": 2.0, "L": 24.0}
+TUI_TARGETS = {  # key: (label, target seconds)
+    "first_pane_since_start": ("first pane with numbers, from the process start", 1.0),
+    "first_pane_in_app": ("first pane with numbers, from creating the app", 1.0),
+    "pane_switch_tab_median": ("key → repaint: Tab to the next pane (median)", 0.05),
+    "pane_switch_tab_max": ("key → repaint: Tab to the next pane (slowest)", 0.05),
+    "pane_switch_number_key": ("key → repaint: number key to Segments", 0.05),
+    "cursor_key_segments_median": ("key → repaint: j/k on Segments (median)", 0.05),
+    "cursor_key_members_median": ("key → repaint: j/k on the biggest segment's list", 0.05),
+    "scroll_to_end": ("key → repaint: End on that list", 0.05),
+    "drill_segment_median": ("drill-down into the biggest segment (median)", 0.1),
+    "account_detail_median": ("account detail from that list (median)", 0.3),
+    "back_to_list_median": ("Escape back to the list (median)", 0.05),
+}
+TUI_FIGURES = {  # shown without a target
+    "first_pane_complete": "first pane complete (trend, distributions), from the app",
+    "all_panes_loaded": "every pane loaded, from the app",
+}
 
 
-def measure(
-    cmd: list[str], env: dict | None = None, stdout: Path | None = None
-) -> tuple[float, float, int]:
-    """(wall seconds, peak RSS MiB, exit code) of one process; its output goes to
-    `stdout` when given."""
-    start = time.perf_counter()
-    out = stdout.open("wb") if stdout is not None else subprocess.DEVNULL
-    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    if stdout is not None:
-        out.close()
-    wall = time.perf_counter() - start
-    code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        print(f"  ! {' '.join(cmd[:4])}… exited {code}: {proc.stderr.read().decode()[:300]}")
-    return wall, usage.ru_maxrss / 1024, code
+@dataclass
+class Run:
+    """One process: wall seconds, peak RSS (GB), exit code, the load average
+    after it, and what it printed (when kept)."""
+
+    wall: float
+    peak_gb: float
+    code: int
+    load: float
+    stdout: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0
+
+
+@dataclass
+class Row:
+    """One line of the results: a measurement, its figures, its target."""
+
+    name: str
+    seconds: float | None = None
+    peak_gb: float | None = None
+    ratio: str = ""
+    target: str = ""
+    met: bool | None = None
+    load: float | None = None
+    note: str = ""
+
+
+@dataclass
+class ViewRow:
+    """One view's cold and warm runs and how they compare with the targets."""
+
+    command: str
+    cold: Run | None = None
+    warm: Run | None = None
+    ratio: float | None = None  # cold ÷ the cold report
+    cold_text: str = ""  # the cold target(s), as printed
+    cold_met: bool | None = None
+    warm_met: bool | None = None
+    minus_facts: float | None = None  # cold minus overview's cold (the facts build)
+
+    @property
+    def peak_gb(self) -> float:
+        return max(r.peak_gb for r in (self.cold, self.warm) if r is not None)
+
+
+@dataclass
+class SizeResult:
+    size: str
+    data: Path
+    as_of: str
+    customers: int | None = None
+    load_start: float = 0.0
+    load_end: float = 0.0
+    rows: list[Row] = field(default_factory=list)
+    views: list[ViewRow] = field(default_factory=list)
+    tui: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def measure(cmd: list[str], env: dict | None = None, keep_stdout: bool = False) -> Run:
+    """Run `cmd` as its own process: wall time and peak RSS from os.wait4."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, stdout=out if keep_stdout else subprocess.DEVNULL, stderr=err, env=env
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        text = ""
+        if keep_stdout:
+            out.seek(0)
+            text = out.read().decode(errors="replace")
+        if code != 0:
+            err.seek(0)
+            tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
+            print(f"  ! {' '.join(cmd[2:6])}… exited {code}: {' / '.join(tail)[:400]}", flush=True)
+    return Run(wall, usage.ru_maxrss / 1024**2, code, os.getloadavg()[0], text)
+
+
+def best(runs: list[Run], key=lambda r: r.wall) -> Run | None:
+    good = [r for r in runs if r.ok]
+    return min(good, key=key) if good else (runs[0] if runs else None)
+
+
+def cxtui() -> list[str]:
+    return [sys.executable, "-m", "cxtui.cli"]
 
 
 def ensure_dataset(size: str, root: Path) -> Path:
@@ -164,25 +187,52 @@ def ensure_dataset(size: str, root: Path) -> Path:
     out = root / f"cx_{size.lower()}"
     if not ((out / "customers.parquet").exists() or (out / "customers").is_dir()):
         print(f"generating {size} ({SIZES[size]:,} customers) into {out} …", flush=True)
-        t, rss, _ = measure(
-            [
-                sys.executable,
-                "-m",
-                "cxtui.cli",
-                "demo",
-                "--customers",
-                str(SIZES[size]),
-                "--out",
-                str(out),
-                "--force",
-            ]
+        run = measure(
+            [*cxtui(), "demo", "--customers", str(SIZES[size]), "--out", str(out), "--force"]
         )
-        print(f"  generated in {t:.1f} s, peak {rss:,.0f} MiB")
+        print(f"  generated in {run.wall:.1f} s, peak {run.peak_gb:.2f} GB")
     return out
 
 
-def cross_check(report: dict, duck: dict) -> tuple[int, list[str]]:
-    """Compare DuckDB's panes with cxtui's report, value by value (floats to 1e-9
+def dataset_as_of(data: Path) -> tuple[str, int | None]:
+    """The as_of a run without --as-of resolves to, and the customers' count."""
+    script = (
+        "import sys; from cxtui.data.load import open_dataset;"
+        "ds = open_dataset(sys.argv[1]); print(ds.as_of, ds.row_counts.get('customers'))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(data)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    return out[0], (int(out[1]) if out[1] != "None" else None)
+
+
+def year_before(as_of: str) -> str:
+    d = date.fromisoformat(as_of)
+    try:
+        return d.replace(year=d.year - 1).isoformat()
+    except ValueError:  # 29 February
+        return d.replace(year=d.year - 1, day=28).isoformat()
+
+
+def view_commands(as_of: str, only: set[str] | None) -> list[tuple[str, list[str]]]:
+    """(view id, its arguments after DATA) for every registered view."""
+    from cxtui.viewdefs import all_views
+
+    out = []
+    for view in all_views():
+        if only is not None and view.id not in only:
+            continue
+        args = [
+            {"AS_OF": as_of, "AS_OF-12M": year_before(as_of)}.get(a, a)
+            for a in VIEW_ARGS.get(view.id, [])
+        ]
+        fmt = "json" if "json" in view.formats else sorted(view.formats)[0]
+        out.append((view.id, [*args, "--format", fmt]))
+    return out
+
+
+def cross_check(report: dict, peer: dict) -> tuple[int, list[str]]:
+    """Compare a peer's panes with cxtui's report, value by value (floats to 1e-9
     relative): (values compared, the differences)."""
     compared, diffs = 0, []
 
@@ -195,12 +245,12 @@ def cross_check(report: dict, duck: dict) -> tuple[int, list[str]]:
         nonlocal compared
         compared += 1
         if not same(a, b):
-            diffs.append(f"{path}: cxtui {a!r}, duckdb {b!r}")
+            diffs.append(f"{path}: cxtui {a!r}, peer {b!r}")
 
-    for key, value in duck["overview"].items():
+    for key, value in peer["overview"].items():
         check(f"overview.{key}", report["overview"].get(key), value)
-    for section in [k for k in duck if k != "overview"]:
-        mine, theirs = report[section], duck[section]
+    for section in [k for k in peer if k != "overview"]:
+        mine, theirs = report[section], peer[section]
         check(f"{section} rows", len(mine), len(theirs))
         for i, (a, b) in enumerate(zip(mine, theirs, strict=False)):
             for key, value in b.items():
@@ -208,80 +258,474 @@ def cross_check(report: dict, duck: dict) -> tuple[int, list[str]]:
     return compared, diffs
 
 
-def tui_timings(data: Path, cache: Path) -> dict | None:
-    script = REPO / "bench" / "tui_timings.py"
-    if not script.exists():
+def floor_seconds(run: Run) -> float | None:
+    """The seconds floor.py prints last (its own timing, after its imports)."""
+    try:
+        return float(run.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
         return None
-    proc = subprocess.run(
-        [sys.executable, str(script), str(data), str(cache)], capture_output=True, text=True
-    )
-    if proc.returncode != 0:
-        print("  ! tui timings failed:", proc.stderr[-400:])
-        return None
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def tui_timings(data: Path, cache: Path) -> tuple[dict | None, Run | None]:
+    """The TUI figures (a warm-up start first, so the measured one is warm) and
+    the measured process's Run."""
+    script = [sys.executable, str(REPO / "bench" / "tui_timings.py"), str(data), str(cache)]
+    env = {**os.environ, "TEXTUAL_ANIMATIONS": "none"}
+    warmup = measure([*script, "--open-only"], env={**env, "CXTUI_BENCH_T0": str(time.time())})
+    if not warmup.ok:
+        return None, None
+    run = measure(script, env={**env, "CXTUI_BENCH_T0": str(time.time())}, keep_stdout=True)
+    if not run.ok:
+        return None, run
+    return json.loads(run.stdout.strip().splitlines()[-1]), run
+
+
+def fresh_cache() -> Path:
+    return Path(tempfile.mkdtemp(prefix="cxtui-bench-cache-"))
+
+
+def judge_view(row: ViewRow, view_id: str, cold_report: float | None, size: str) -> None:
+    """The view's ratio to the cold report and its targets: cold ≤ 1.5× the
+    report for a view of §7–11 (≤ 4× for trends), warm < 1 s, peak RSS under
+    the size's limit; judged on M (L: memory only)."""
+    cold, warm = row.cold, row.warm
+    if cold is None or not cold.ok:
+        return
+    if cold_report:
+        row.ratio = cold.wall / cold_report
+    limit = None if view_id in PART_ONE else MANY_AS_OF.get(view_id, NEW_VIEW_COLD)
+    texts, mets = [], []
+    if limit is not None:
+        texts.append(f"≤ {limit:g}×")
+        if size == "M" and row.ratio is not None:
+            mets.append(row.ratio <= limit)
+    mem = MEMORY_GB.get(size)
+    if mem is not None:
+        texts.append(f"peak < {mem:g} GB")
+        mets.append(row.peak_gb < mem)
+    row.cold_text = ", ".join(texts)
+    row.cold_met = all(mets) if mets and size in ("M", "L") else None
+    if size == "M" and warm is not None and warm.ok:
+        row.warm_met = warm.wall < VIEW_WARM
+
+
+def bench_size(size: str, args: argparse.Namespace) -> SizeResult:
+    data = ensure_dataset(size, Path(args.data_dir))
+    as_of, customers = dataset_as_of(data)
+    res = SizeResult(size, data, as_of, customers, load_start=os.getloadavg()[0])
+    judge = size == "M"
+    mem_limit = MEMORY_GB.get(size)
+    print(f"\n## {size}: {data} (as_of {as_of}), load {res.load_start:.1f}", flush=True)
+    only = set(args.views.split(",")) if args.views else None
+
+    def say(what: str, run: Run | None) -> None:
+        if run is not None:
+            print(
+                f"  {what:<34} {run.wall:7.2f} s  {run.peak_gb:5.2f} GB  load {run.load:4.1f}",
+                flush=True,
+            )
+
+    # -------- floor, peers, report: interleaved rounds, best of each
+    have_shared = (SHARED / "floor.py").exists() and (SHARED / "fast_panes.py").exists()
+    if not have_shared:
+        note = f"{SHARED} is absent: the scan floor and fast_panes.py are skipped"
+        print(f"  note: {note}")
+        res.notes.append(note)
+    peer_env = {**os.environ, "DUCKDB_PANES_DIR": str(REPO / "bench")}
+    floors, fasts, ducks, colds, warms = [], [], [], [], []
+    report_json = fast_json = duck_json = None
+    report_cache: Path | None = None
+    do_report = only is None or "report" in only
+    for r in range(args.runs):
+        if have_shared:
+            floors.append(
+                measure([sys.executable, str(SHARED / "floor.py"), str(data)], keep_stdout=True)
+            )
+            say(f"scan floor (run {r + 1})", floors[-1])
+            fasts.append(
+                measure(
+                    [sys.executable, str(SHARED / "fast_panes.py"), str(data), as_of],
+                    env=peer_env,
+                    keep_stdout=True,
+                )
+            )
+            say(f"fast_panes.py (run {r + 1})", fasts[-1])
+        ducks.append(
+            measure(
+                [sys.executable, str(REPO / "bench" / "duckdb_panes.py"), str(data), as_of],
+                keep_stdout=True,
+            )
+        )
+        say(f"duckdb_panes.py (run {r + 1})", ducks[-1])
+        if do_report:
+            if report_cache is not None:
+                shutil.rmtree(report_cache, ignore_errors=True)
+            report_cache = fresh_cache()
+            cmd = [*cxtui(), "report", str(data), "--format", "json", "--as-of", as_of]
+            cmd += ["--cache-dir", str(report_cache)]
+            colds.append(measure(cmd, keep_stdout=True))
+            say(f"report cold (run {r + 1})", colds[-1])
+            warms.append(measure(cmd))
+            say(f"report warm (run {r + 1})", warms[-1])
+    floor_run = best(floors, key=lambda r: floor_seconds(r) or math.inf)
+    fast, duck, cold, warm = best(fasts), best(ducks), best(colds), best(warms)
+    floor = floor_seconds(floor_run) if floor_run and floor_run.ok else None
+    for run, name in ((colds, "report"), (fasts, "fast"), (ducks, "duck")):
+        good = [x for x in run if x.ok]
+        if good:
+            text = good[0].stdout
+            if name == "report":
+                report_json = text
+            elif name == "fast":
+                fast_json = text
+            else:
+                duck_json = text
+
+    def mem_met(run: Run | None) -> bool | None:
+        return None if run is None or mem_limit is None else run.peak_gb < mem_limit
+
+    if floor_run is not None:
+        res.rows.append(
+            Row(
+                "scan floor (`floor.py`)",
+                floor,
+                floor_run.peak_gb,
+                note=f"its process: {floor_run.wall:.2f} s with Python's start and imports",
+                load=floor_run.load,
+            )
+        )
+    if fast is not None:
+        res.rows.append(
+            Row("best peer (`fast_panes.py`, DuckDB)", fast.wall, fast.peak_gb, load=fast.load)
+        )
+    if duck is not None:
+        res.rows.append(
+            Row("`bench/duckdb_panes.py` (DuckDB)", duck.wall, duck.peak_gb, load=duck.load)
+        )
+    if cold is not None:
+        res.rows.append(
+            Row(
+                "`cxtui report`, cold",
+                cold.wall,
+                cold.peak_gb,
+                target=f"peak < {mem_limit:g} GB" if mem_limit else "",
+                met=mem_met(cold) if judge or size == "L" else None,
+                load=cold.load,
+            )
+        )
+        if floor:
+            ratio = cold.wall / floor
+            res.rows.append(
+                Row(
+                    "report cold ÷ scan floor",
+                    ratio=f"{ratio:.2f}×",
+                    target=f"≤ {REPORT_FLOOR:g}×",
+                    met=ratio <= REPORT_FLOOR if judge else None,
+                )
+            )
+        if fast is not None and fast.ok:
+            ratio = cold.wall / fast.wall
+            res.rows.append(
+                Row(
+                    "report cold ÷ fast_panes.py",
+                    ratio=f"{ratio:.2f}×",
+                    target=f"≤ {REPORT_PEER:g}×",
+                    met=ratio <= REPORT_PEER if judge else None,
+                )
+            )
+        if duck is not None and duck.ok:
+            res.rows.append(
+                Row("report cold ÷ duckdb_panes.py", ratio=f"{cold.wall / duck.wall:.2f}×")
+            )
+    if warm is not None:
+        res.rows.append(
+            Row(
+                "`cxtui report`, warm",
+                warm.wall,
+                warm.peak_gb,
+                target=f"< {REPORT_WARM:g} s",
+                met=warm.wall < REPORT_WARM if judge else None,
+                load=warm.load,
+            )
+        )
+    if report_json:
+        for label, peer in (("fast_panes.py", fast_json), ("duckdb_panes.py", duck_json)):
+            if not peer:
+                continue
+            try:
+                compared, diffs = cross_check(json.loads(report_json), json.loads(peer))
+            except (ValueError, KeyError, TypeError) as exc:
+                res.notes.append(f"cross-check with {label} failed: {exc}")
+                continue
+            res.notes.append(
+                f"cross-check, cxtui report vs {label}: {compared} values, {len(diffs)} differ"
+            )
+            res.notes += [f"  {d}" for d in diffs[:10]]
+        print("  " + "\n  ".join(res.notes), flush=True)
+
+    # -------- every view, cold then warm
+    cold_report = cold.wall if cold is not None and cold.ok else None
+    try:
+        commands = view_commands(as_of, only)
+    except Exception as exc:  # a registry that does not import: report it, keep the rest
+        note = f"the view registry did not import ({type(exc).__name__}: {exc}); views skipped"
+        print(f"  ! {note}")
+        res.notes.append(note)
+        commands = []
+    facts_build: float | None = None
+    for view_id, view_args in commands:
+        row = ViewRow(" ".join([view_id, *[a for a in view_args if a not in ("--format", "json")]]))
+        cold_runs, warm_runs = [], []
+        for _ in range(args.view_runs):
+            cache = fresh_cache()
+            cmd = [
+                *cxtui(),
+                view_id,
+                str(data),
+                *view_args,
+                "--as-of",
+                as_of,
+                "--cache-dir",
+                str(cache),
+            ]
+            cold_runs.append(measure(cmd))
+            warm_runs.append(measure(cmd))
+            shutil.rmtree(cache, ignore_errors=True)
+        row.cold, row.warm = best(cold_runs), best(warm_runs)
+        say(f"{view_id} cold", row.cold)
+        say(f"{view_id} warm", row.warm)
+        if view_id == "overview" and row.cold.ok:
+            facts_build = row.cold.wall
+        judge_view(row, view_id, cold_report, size)
+        res.views.append(row)
+    for row in res.views:
+        if facts_build is not None and row.cold is not None and row.cold.ok:
+            row.minus_facts = row.cold.wall - facts_build
+
+    # -------- the TUI
+    if args.tui:
+        figures, run = tui_timings(data, report_cache or fresh_cache())
+        if figures is None:
+            res.notes.append("the TUI timings failed (see the printed error)")
+        else:
+            add_tui(res, figures, run)
+    if report_cache is not None:
+        shutil.rmtree(report_cache, ignore_errors=True)
+    res.load_end = os.getloadavg()[0]
+    return res
+
+
+def add_tui(res: SizeResult, figures: dict, run: Run | None) -> None:
+    """The TUI's figures as rows beside their targets, and notes on the details."""
+    judge = res.size == "M"
+    for key, (label, target) in TUI_TARGETS.items():
+        if key in figures:
+            value = figures[key]
+            text = f"< {target * 1000:g} ms" if target < 1 else f"< {target:g} s"
+            res.tui.append(Row(label, value, target=text, met=value < target if judge else None))
+    for key, label in TUI_FIGURES.items():
+        if key in figures:
+            res.tui.append(Row(label, figures[key]))
+    mem = MEMORY_GB.get(res.size)
+    if run is not None:
+        res.tui.append(
+            Row(
+                "TUI process (everything above), peak RSS",
+                peak_gb=run.peak_gb,
+                target=f"< {mem:g} GB" if mem else "",
+                met=run.peak_gb < mem if mem and res.size in ("M", "L") else None,
+                load=run.load,
+            )
+        )
+
+    def ms(values: list[float]) -> str:
+        return ", ".join(f"{v * 1000:.0f}" for v in values)
+
+    if "pane_switch_tab_all" in figures:
+        slowest = figures.get("pane_switch_tab_slowest_pane")
+        res.notes.append(
+            f"TUI: every Tab (ms): {ms(figures['pane_switch_tab_all'])}; the slowest to {slowest}"
+        )
+    for key in ("drill_segment_all", "account_detail_all"):
+        if key in figures:
+            res.notes.append(f"TUI {key.removesuffix('_all')}, each time (ms): {ms(figures[key])}")
+    if "drill_rows" in figures:
+        res.notes.append(f"TUI: the biggest segment's list has {figures['drill_rows']:,} rows")
+
+
+# ---------------------------------------------------------------- printing
+
+
+def fmt_s(value: float | None) -> str:
+    if value is None:
+        return ""
+    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def fmt_gb(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def fmt_met(met: bool | None) -> str:
+    return "" if met is None else ("met" if met else "**not met**")
+
+
+def cells(*values: object) -> str:
+    return "| " + " | ".join(str(v) for v in values) + " |"
+
+
+def load_text(load: float | None) -> str:
+    return "" if load is None else f"{load:.1f}"
+
+
+def markdown(results: list[SizeResult], header: list[str]) -> str:
+    lines = [*header, ""]
+    for res in results:
+        who = f"{res.customers:,} customers, " if res.customers is not None else ""
+        judged = "." if res.size == "M" else "; the targets are judged on M."
+        lines += [
+            f"### {res.size}: `{res.data}` ({who}as_of {res.as_of})",
+            "",
+            f"Load average (1 min): {res.load_start:.1f} at the start, "
+            f"{res.load_end:.1f} at the end{judged}",
+            "",
+            cells("measurement", "time", "peak GB", "ratio", "target", "", "load"),
+            "|---|---:|---:|---:|---|---|---:|",
+        ]
+        for row in res.rows:
+            name = row.name + (f" ({row.note})" if row.note else "")
+            lines.append(
+                cells(
+                    name,
+                    fmt_s(row.seconds),
+                    fmt_gb(row.peak_gb),
+                    row.ratio,
+                    row.target,
+                    fmt_met(row.met),
+                    load_text(row.load),
+                )
+            )
+        if res.views:
+            lines += [
+                "",
+                cells(
+                    "view (`cxtui …`)",
+                    "cold",
+                    "peak GB",
+                    "÷ report cold",
+                    "target",
+                    "",
+                    "− facts",
+                    "warm",
+                    "target",
+                    "",
+                    "load",
+                ),
+                "|---|---:|---:|---:|---|---|---:|---:|---|---|---:|",
+            ]
+            for v in res.views:
+                cold, warm = v.cold, v.warm
+                if cold is None or not cold.ok:
+                    failed = f"failed (exit {cold.code if cold else '?'})"
+                    lines.append(cells(v.command, failed, *[""] * 9))
+                    continue
+                lines.append(
+                    cells(
+                        v.command,
+                        fmt_s(cold.wall),
+                        fmt_gb(max(cold.peak_gb, warm.peak_gb if warm else 0)),
+                        f"{v.ratio:.2f}×" if v.ratio is not None else "",
+                        v.cold_text,
+                        fmt_met(v.cold_met),
+                        fmt_s(v.minus_facts),
+                        fmt_s(warm.wall) if warm is not None and warm.ok else "failed",
+                        f"< {VIEW_WARM:g} s",
+                        fmt_met(v.warm_met),
+                        load_text(cold.load),
+                    )
+                )
+            peaks = [(v.peak_gb, v.command) for v in res.views if v.cold is not None]
+            if peaks:
+                top = max(peaks)
+                lines += ["", f"Highest peak RSS of the views: {top[0]:.2f} GB (`{top[1]}`)."]
+        if res.tui:
+            lines += [
+                "",
+                cells("TUI, warm, inside the app", "time", "peak GB", "target", "", "load"),
+                "|---|---:|---:|---|---|---:|",
+            ]
+            for row in res.tui:
+                lines.append(
+                    cells(
+                        row.name,
+                        fmt_s(row.seconds),
+                        fmt_gb(row.peak_gb),
+                        row.target,
+                        fmt_met(row.met),
+                        load_text(row.load),
+                    )
+                )
+        if res.notes:
+            lines += [
+                "",
+                *[f"- {n}" if not n.startswith("  ") else f"  -{n[1:]}" for n in res.notes],
+            ]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def versions() -> str:
+    out = []
+    for pkg in ("polars", "duckdb", "textual"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            out.append(f"{pkg} {metadata.version(pkg)}")
+    return ", ".join(out)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="S,M")
+    parser.add_argument("--sizes", default="M", help="comma-separated: S, M, L")
     parser.add_argument("--data-dir", default=os.environ.get("CXTUI_BENCH_DIR", "/tmp"))
-    parser.add_argument("--runs", type=int, default=2, help="repeat cold/duckdb runs, keep best")
-    args = parser.parse_args()
-    root = Path(args.data_dir)
-    print(f"# cxtui benchmarks — {time.strftime('%Y-%m-%d %H:%M')}")
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    parser.add_argument(
+        "--runs", type=int, default=2, help="rounds of floor, peers and report (best kept)"
     )
-    cxtui = [sys.executable, "-m", "cxtui.cli"]
-    for size in args.sizes.split(","):
-        data = ensure_dataset(size.strip(), root)
-        as_of = json.loads(
-            subprocess.run(
-                [*cxtui, "overview", str(data), "--format", "json", "--no-cache"],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-        )["as_of"]
-        print(f"\n## {size}: {data} (as_of {as_of})")
-        cold, duck, panes = [], [], []
-        outputs = Path(tempfile.mkdtemp(prefix="cxtui-bench-out-"))
-        panes_script = [sys.executable, str(REPO / "bench" / "duckdb_panes.py"), str(data), as_of]
-        for _ in range(args.runs):
-            cache = Path(tempfile.mkdtemp(prefix="cxtui-bench-cache-"))
-            report = [*cxtui, "report", str(data), "--format", "json", "--as-of", as_of]
-            report += ["--cache-dir", str(cache)]
-            # an empty cache folder: everything built
-            cold.append(measure(report, stdout=outputs / "cxtui.json"))
-            warm = measure(report)  # the same command again: answered from the caches
-            panes.append(measure(panes_script, stdout=outputs / "duckdb.json"))
-            duck.append(measure([sys.executable, "-c", DUCKDB_SCRIPT, str(data), as_of]))
-        best_cold, best_duck, best_panes = min(cold), min(duck), min(panes)
-        print(f"cxtui report cold     : {best_cold[0]:6.2f} s  peak {best_cold[1]:7,.0f} MiB")
-        print(f"cxtui report warm     : {warm[0]:6.2f} s  peak {warm[1]:7,.0f} MiB")
-        print(f"duckdb, panes         : {best_panes[0]:6.2f} s  peak {best_panes[1]:7,.0f} MiB")
-        print(f"duckdb, subset        : {best_duck[0]:6.2f} s  peak {best_duck[1]:7,.0f} MiB")
-        print(f"ratio cold cxtui/duckdb panes : {best_cold[0] / best_panes[0]:.2f}×")
-        print(f"ratio cold cxtui/duckdb subset: {best_cold[0] / best_duck[0]:.2f}×")
-        try:
-            compared, diffs = cross_check(
-                json.loads((outputs / "cxtui.json").read_text()),
-                json.loads((outputs / "duckdb.json").read_text()),
-            )
-            print(f"cross-check cxtui vs duckdb panes: {compared} values, {len(diffs)} differ")
-            for diff in diffs[:10]:
-                print(f"  ! {diff}")
-        except (OSError, ValueError, KeyError) as exc:
-            print(f"  ! cross-check failed: {exc}")
-        shutil.rmtree(outputs, ignore_errors=True)
-        tui = tui_timings(data, cache)
-        if tui:
-            for k, v in tui.items():
-                if k.endswith("_rows"):
-                    print(f"tui {k:<28}: {v:8,.0f} rows")
-                else:
-                    print(f"tui {k:<28}: {v * 1000:8.1f} ms")
-        shutil.rmtree(cache, ignore_errors=True)
+    parser.add_argument(
+        "--view-runs", type=int, default=1, help="cold+warm runs per view (best kept)"
+    )
+    parser.add_argument("--views", default="", help="only these commands (report and/or view ids)")
+    parser.add_argument(
+        "--tui", action="store_true", help="also the TUI timings (bench/tui_timings.py)"
+    )
+    parser.add_argument(
+        "--append-to", type=Path, help="append the results as a dated section to this Markdown file"
+    )
+    args = parser.parse_args()
+    stamp = time.strftime("%Y-%m-%d %H:%M")
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            mem = f", {int(f.readline().split()[1]) / 1024**2:.0f} GB"
+    except OSError:
+        pass
+    machine = f"{platform.machine()}, {os.cpu_count()} cores{mem}"
+    machine += f", Python {platform.python_version()}, {versions()}"
+    command = "python bench/bench.py " + " ".join(sys.argv[1:])
+    print(f"# cxtui benchmarks — {stamp}\n{machine}", flush=True)
+    results = [bench_size(size.strip(), args) for size in args.sizes.split(",") if size.strip()]
+    header = [
+        f"## Round 2 — {stamp[:10]}",
+        "",
+        f"Measured {stamp} by `{command}`: {machine}. Each figure is one process "
+        "(wall time, peak RSS from `os.wait4`), best of the run's rounds; the load "
+        "average beside each is the machine's 1-minute load after it (other sessions "
+        "share these 2 cores, so only ratios from the same run count).",
+    ]
+    text = markdown(results, header)
+    print("\n" + text)
+    if args.append_to is not None:
+        with args.append_to.open("a", encoding="utf-8") as f:
+            f.write("\n" + text)
+        print(f"appended to {args.append_to}")
 
 
 if __name__ == "__main__":
