@@ -708,6 +708,37 @@ class Reference:
                         break
         out["mean_account_nps"] = mean(vals)
         out["value"] = self.part2_totals(sorted(U))["value"]  # customers of U only
+        out.update(self.new_vs_returning())
+        return out
+
+    def new_vs_returning(self) -> dict[str, Any]:
+        """SPEC §8 "New vs returning", for W in 30d and 12m: a buyer of W is an id
+        with an orders row in W (every id in orders, customer or not); new when its
+        first orders row ever is in W, returning when that row is before W;
+        revenue = Σ amount of its rows in W; aov = revenue ÷ its rows in W with
+        amount > 0. Null without an orders table."""
+        out: dict[str, Any] = {}
+        for label, days in (("30d", 30), ("12m", 365)):
+            if not self.has["orders"]:
+                for kind in ("new", "returning"):
+                    out[f"{kind}_buyers_{label}"] = None
+                    out[f"{kind}_buyer_revenue_{label}"] = None
+                    out[f"{kind}_buyer_aov_{label}"] = None
+                continue
+            sums = {"new": [0, 0.0, 0], "returning": [0, 0.0, 0]}  # buyers, revenue, orders
+            for rows in self.orders.values():
+                inside = [(d, a) for d, a in rows if in_window(d, self.as_of, days)]
+                if not inside:
+                    continue
+                first = min(d for d, _ in rows)
+                kind = "new" if in_window(first, self.as_of, days) else "returning"
+                sums[kind][0] += 1
+                sums[kind][1] += sum(a for _, a in inside)
+                sums[kind][2] += sum(1 for _, a in inside if a > 0)
+            for kind, (buyers, revenue, n_orders) in sums.items():
+                out[f"{kind}_buyers_{label}"] = buyers
+                out[f"{kind}_buyer_revenue_{label}"] = revenue
+                out[f"{kind}_buyer_aov_{label}"] = ratio(revenue, n_orders)
         return out
 
     def segments(self, by: str) -> list[dict[str, Any]]:
