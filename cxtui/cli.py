@@ -531,6 +531,72 @@ def validate(
         raise typer.Exit(1)
 
 
+class Engine(StrEnum):
+    polars = "polars"
+    spark = "spark"
+
+
+@app.command()
+@handles_errors
+def build(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder to write the analysis store into (replaced).")
+    ],
+    data: DataArg = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="polars: in this process; spark: with Spark, in local mode or on a cluster "
+            "(needs the spark extra of cxtui, see docs/scale.md).",
+            case_sensitive=False,
+        ),
+    ] = Engine.polars,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            metavar="URL",
+            help="Spark master, e.g. spark://HOST:7077 (default: local[2]).",
+        ),
+    ] = None,
+    spark_remote: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-remote", metavar="sc://HOST:PORT", help="A Spark Connect server to use."
+        ),
+    ] = None,
+    as_of: AsOfOpt = None,
+    config: ConfigOpt = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not read or write the dataset's probe cache.")
+    ] = False,
+    cache_dir: CacheDirOpt = None,
+) -> None:
+    """Write an analysis store: the facts and the tables every view reads, as Parquet."""
+    from cxtui.engine import default_cache_dir
+    from cxtui.engine.store import build_store
+
+    root = resolve_data(data)
+    with working(f"building the analysis store of {root} with {engine.value}…"):
+        manifest = build_store(
+            root,
+            out,
+            engine=engine.value,
+            spark_master=spark_master,
+            spark_remote=spark_remote,
+            as_of=parse_as_of(as_of),
+            config=config,
+            cache_dir=None if no_cache else (cache_dir or default_cache_dir()),
+        )
+    tables = ", ".join(f"{t} {info['rows']:,}" for t, info in manifest["tables"].items())
+    sys.stderr.write(
+        f"wrote {out}: {manifest['files']['facts.parquet']:,} customers as of "
+        f"{manifest['as_of']} ({manifest['engine']}, {manifest['build_seconds']:.1f} s); "
+        f"tables: {tables}\n"
+    )
+
+
 @app.command()
 @handles_errors
 def demo(

@@ -16,6 +16,8 @@ import dataclasses
 import glob as globlib
 import math
 import re
+import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -71,9 +73,17 @@ class Dataset:
     monthly_ordered: bool = False
     # Delta / Iceberg tables -> the version or snapshot read (their cache key)
     versions: dict[str, str] = field(default_factory=dict)
+    # an analysis store (`cxtui build`) opened as this dataset: its facts and source
+    store: Store | None = None
 
     def has(self, table: str) -> bool:
         return table in self.tables
+
+    def account_rows(self) -> Dataset:
+        """The dataset account detail reads one customer's rows from: this one,
+        or for an analysis store its original source (the filter on the id
+        reaches the source's files; see `cxtui.store.Store.source_dataset`)."""
+        return self if self.store is None else self.store.source_dataset(self)
 
     def columns(self, table: str) -> list[str]:
         return self.tables[table].collect_schema().names() if table in self.tables else []
@@ -1134,6 +1144,7 @@ def open_root(
     root = location.expanduser()
     if not root.exists():
         raise CxError(f"{root}: dataset folder not found; fix: give a folder of Parquet files")
+    _not_a_store(root)
     if not root.is_dir():
         raise CxError(
             f"{root}: not a folder; fix: give the folder that holds the tables "
@@ -1185,7 +1196,12 @@ def open_dataset(
 ) -> Dataset:
     """Open every table of a dataset: a folder or an object-store URL
     (s3://, gs://, az://). `cache_dir` (optional) keeps each unchanged table's
-    probe, so reopening a big dataset skips its full scans."""
+    probe, so reopening a big dataset skips its full scans. An analysis store
+    (`cxtui build`) opens as the dataset it was built from (`cxtui.store`)."""
+    from cxtui.store import is_store
+
+    if is_store(path):
+        return open_store(Path(str(path)), config_file, as_of, cache_dir)
     root, config = open_root(path, config_file)
 
     tables: dict[str, pl.LazyFrame] = {}
@@ -1273,3 +1289,279 @@ def open_dataset(
         formats=formats,
         versions=versions,
     )
+
+
+# ---------------------------------------------------------------- analysis stores and engines
+
+
+@dataclass
+class Store:
+    """An analysis store opened as a dataset (`open_store`): its folder and
+    manifest (`cxtui.store`), and what opening it found."""
+
+    path: Path
+    manifest: dict[str, Any]
+    cache_dir: Path | None = None
+    # why the store may differ from a build now ("store built from older inputs:
+    # rebuild with …"), shown once on stderr and meant for the TUI's top bar
+    warning: str | None = None
+    _source: Dataset | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def as_of(self) -> date:
+        return date.fromisoformat(self.manifest["as_of"])
+
+    def rebuild_command(self, as_of: str | None = None) -> str:
+        from cxtui.store import rebuild_command
+
+        return rebuild_command(self.path, self.manifest, as_of)
+
+    def read_facts(self) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
+        """The facts, the other ids' sums and the notes of the facts pass (NaN /
+        inf left out), as the build made them."""
+        from cxtui.store import FACTS, OTHERS, parquet_files
+
+        try:
+            facts = pl.read_parquet(parquet_files(self.path / FACTS))
+            others = pl.read_parquet(parquet_files(self.path / OTHERS))
+        except (OSError, pl.exceptions.PolarsError) as exc:
+            raise CxError(
+                f"{self.path}: cannot read the store's facts ({_short(exc)}); "
+                f"fix: rebuild it with {self.rebuild_command()}"
+            ) from None
+        return facts, others, list(self.manifest.get("facts_notes", []))
+
+    def check_code(self, code_version: str) -> None:
+        """Warn (once) when another version of cxtui's facts code built the store."""
+        if self.warning is None and self.manifest.get("code_version") != code_version:
+            self.warning = (
+                f"store built by another version of cxtui "
+                f"({self.manifest.get('cxtui_version')}): rebuild with {self.rebuild_command()}"
+            )
+            _warn_once(f"{self.path}: {self.warning}")
+
+    def source_dataset(self, ds: Dataset) -> Dataset:
+        """The original dataset at the store's as_of, opened on first use: account
+        detail reads one customer's rows from it (its filter reaches the source's
+        files). The store's own dataset `ds` when the source cannot be opened
+        (moved, or on another machine), with a warning."""
+        with self._lock:
+            if self._source is None:
+                source = self.manifest["source"]
+                try:
+                    self._source = open_dataset(
+                        source["path"], source.get("config"), ds.as_of, self.cache_dir
+                    )
+                except CxError as exc:
+                    _warn_once(
+                        f"{self.path}: account detail reads the store's rows, as its source "
+                        f"cannot be opened ({exc})"
+                    )
+                    self._source = ds
+            return self._source
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """A warning on stderr, once per process (the TUI's worker prints too: Textual
+    keeps it off the screen)."""
+    if message not in _warned:
+        _warned.add(message)
+        print(f"cxtui: warning: {message}", file=sys.stderr)
+
+
+_KIND_DTYPES: dict[str, pl.DataType] = {
+    "str": pl.String(),
+    "date": pl.Date(),
+    "float": pl.Float64(),
+    "bool": pl.Boolean(),
+    "datetime": pl.Datetime("us"),
+}
+
+
+def canonical_dtypes(table: str) -> dict[str, pl.DataType]:
+    """The dtype of each canonical column of `table` (and of its instants)."""
+    out = {name: _KIND_DTYPES[col.kind] for name, col in SCHEMA[table].items()}
+    out |= {name: pl.Datetime("us") for (t, _), name in INSTANTS.items() if t == table}
+    return out
+
+
+def _typed(lf: pl.LazyFrame, dtypes: dict[str, pl.DataType]) -> pl.LazyFrame:
+    """`lf` with every column named in `dtypes` cast to that dtype when it has
+    another (a store written by Spark holds Spark's types, e.g. 64-bit counts)."""
+    schema = lf.collect_schema()
+    casts = [
+        pl.col(name).cast(dtype)
+        for name, dtype in dtypes.items()
+        if name in schema and schema[name] != dtype
+    ]
+    return lf.with_columns(casts) if casts else lf
+
+
+def _store_scan(path: Path, what: str, rebuild: str) -> pl.LazyFrame:
+    from cxtui.store import parquet_files
+
+    files = parquet_files(path)
+    if not files:
+        raise CxError(f"{path}: the store's {what} is missing; fix: rebuild it with {rebuild}")
+    return pl.scan_parquet(files)
+
+
+def store_table(path: Path, table: str, info: dict[str, Any], rebuild: str) -> pl.LazyFrame:
+    """One of the tables of the store at `path` as canonical rows: a row kept
+    with its count (`cxtui.engine.compacted`) is repeated that many times."""
+    from cxtui.store import WEIGHT
+
+    lf = _store_scan(path / info["file"], f"table {table}", rebuild)
+    if WEIGHT in lf.collect_schema():
+        if info.get("repeated"):
+            lf = lf.with_columns(pl.int_ranges(pl.col(WEIGHT)).alias(WEIGHT)).explode(WEIGHT)
+        lf = lf.drop(WEIGHT)
+    return _typed(lf, canonical_dtypes(table))
+
+
+def open_store(
+    path: Path,
+    config_file: str | Path | None = None,
+    as_of: date | None = None,
+    cache_dir: Path | None = None,
+) -> Dataset:
+    """The analysis store at `path` (`cxtui.store`) as the dataset it was built
+    from, at the store's as_of: its tables are the store's, its facts the
+    store's (`engine.build_facts` reads them). Another --as-of, or a --config
+    other than the build's, is an error naming the build that answers it; a
+    store older than its inputs says so once on stderr (`Store.warning`)."""
+    from cxtui.store import (
+        CUSTOMERS,
+        FACTS,
+        MANIFEST,
+        config_from_settings,
+        fingerprint,
+        parquet_files,
+        read_manifest,
+    )
+
+    root = path.expanduser()
+    manifest = read_manifest(root)
+    store = Store(root, manifest, cache_dir)
+    if as_of is not None and as_of != store.as_of:
+        raise CxError(
+            f"{root}: an analysis store as of {store.as_of}, not {as_of}; fix: build one for "
+            f"that date: {store.rebuild_command(as_of.isoformat())}"
+        )
+    if config_file is not None:
+        file = Path(config_file).expanduser()
+        if fingerprint([load_config(file.parent, file).fingerprint()]) != manifest.get(
+            "config_fingerprint"
+        ):
+            raise CxError(
+                f"{root}: the store was built with another config than {config_file}; "
+                f"fix: build it with that one: {store.rebuild_command()} --config {config_file}"
+            )
+    rebuild = store.rebuild_command()
+    tables = {t: store_table(root, t, info, rebuild) for t, info in manifest["tables"].items()}
+    customers = _store_scan(root / CUSTOMERS, "customers table", rebuild)
+    if "monthly" in tables:  # derived customers' attributes have the customers' dtypes
+        tables["monthly"] = _typed(tables["monthly"], dict(customers.collect_schema()))
+    tables["customers"] = customers
+    sources: dict[str, list[Location]] = {
+        t: list(parquet_files(root / info["file"])) for t, info in manifest["tables"].items()
+    }
+    sources["customers"] = list(parquet_files(root / CUSTOMERS))
+    sources["store"] = [root / MANIFEST, *parquet_files(root / FACTS)]  # keys the caches
+    store.warning = _store_staleness(store)
+    if store.warning:
+        _warn_once(f"{root}: {store.warning}")
+    return Dataset(
+        root=root,
+        config=config_from_settings(manifest["config"]),
+        tables=tables,
+        sources=sources,
+        row_counts=dict(manifest.get("row_counts", {})),
+        max_dates={
+            k: None if v is None else date.fromisoformat(v)
+            for k, v in manifest.get("max_dates", {}).items()
+        },
+        customers_derived=bool(manifest["customers_derived"]),
+        as_of=store.as_of,
+        as_of_given=as_of is not None or bool(manifest.get("as_of_given")),
+        notes=list(manifest.get("notes", [])),
+        monthly_ordered=bool(manifest.get("monthly_ordered")),
+        formats={t: "parquet" for t in tables},
+        store=store,
+    )
+
+
+def _store_staleness(store: Store) -> str | None:
+    """The warning "store built from older inputs: …" when the inputs' state
+    now (read from here, when they can be) is not the one the store was built
+    from."""
+    from cxtui.store import fingerprint
+
+    source = store.manifest["source"]
+    try:
+        states = input_states(source["path"], source.get("config"))
+    except CxError:
+        return None  # the source is elsewhere: nothing to compare with
+    if fingerprint(states) == store.manifest.get("inputs_fingerprint"):
+        return None
+    return f"store built from older inputs: rebuild with {store.rebuild_command()}"
+
+
+def _not_a_store(root: Path) -> None:
+    """An analysis store is no dataset folder (its files are the store's, not
+    tables): `validate` and the like name the source instead."""
+    from cxtui.store import is_store, read_manifest
+
+    if is_store(root):
+        source = read_manifest(root)["source"]["path"]
+        raise CxError(
+            f"{root}: an analysis store (cxtui build), not a dataset folder; "
+            f"fix: run the command on its source, {source}"
+        )
+
+
+@dataclass
+class _Inputs:
+    """What `dataset_state` reads of a dataset: its sources and versions."""
+
+    sources: dict[str, list[Location]]
+    versions: dict[str, str]
+
+
+def input_states(path: str | Location, config_file: str | Path | None = None) -> list[str]:
+    """`dataset_state` of the dataset at `path` as it is now, without opening
+    its tables: each table's sources found as `open_dataset` finds them (a
+    Delta / Iceberg table: the version it would read). An analysis store
+    compares it with the state it was built from."""
+    root, config = open_root(path, config_file)
+    inputs = _Inputs({}, {})
+    for table in SCHEMA:
+        mapping = config.tables.get(table)
+        if mapping is not None and mapping.format in LAKEHOUSE_FORMATS:
+            _, location, version = _open_lakehouse(root, table, mapping, config.storage)
+            inputs.sources[table], inputs.versions[table] = [location], version
+        elif files := _find_sources(root, table, mapping, config.storage):
+            inputs.sources[table] = files
+    return dataset_state(inputs)  # type: ignore[arg-type]  # reads sources, versions
+
+
+def raw_scan(
+    table: str, files: list[Location], fmt: str, mapping: TableMapping | None
+) -> pl.LazyFrame:
+    """A table's files as they are (`_scan_raw`: Parquet or CSV, before any
+    mapping), for an engine that reads them itself (`cxtui.engine.spark`)."""
+    return _scan_raw(table, files, fmt, mapping)
+
+
+def canonical_rows(
+    table: str, raw: pl.LazyFrame, mapping: TableMapping | None, fmt: str
+) -> pl.LazyFrame:
+    """The canonical frame over every row of `raw` (columns mapped, typed, NaN /
+    inf as null, with `Dataset.whole`'s NaN / inf flags): the conversion
+    `open_dataset` applies, so another engine reading the files itself types
+    each batch of rows exactly as the Polars engine does."""
+    return _normalise(table, raw, mapping, Path(table), fmt == "csv").whole

@@ -129,9 +129,19 @@ def facts_and_others(
     `facts_schemas` must follow every change here."""
     aggregates = table_aggregates(ds, count_nonfinite=True)
     *done, customers = collect_all([*aggregates.values(), ds.tables["customers"]])
+    return facts_from_aggregates(ds, dict(zip(aggregates, done, strict=True)), customers)
+
+
+def facts_from_aggregates(
+    ds: Dataset, aggregates: dict[str, pl.DataFrame], customers: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame, list[str], list[str]]:
+    """The second step of `facts_and_others`, in memory: the facts and the other
+    ids' sums from the collected `table_aggregates(ds, count_nonfinite=True)`
+    (by table) and customers, with the notes and copied columns. An analysis
+    store built by another engine runs it on that engine's aggregates."""
     collected: dict[str, pl.DataFrame] = {}
     notes: list[str] = []
-    for table, df in zip(aggregates, done, strict=True):
+    for table, df in aggregates.items():
         flags = ds.nonfinite_columns(table)
         if flags:
             totals = df.select(pl.col(flags).sum()).row(0, named=True)

@@ -225,7 +225,13 @@ def build_facts(
     """The facts and the other ids' sums (`facts.other_ids`), from the cache when
     it is fresh. Returns (facts, others, from_cache); the notes of the facts pass
     (NaN / inf left out) join `ds.notes`. With `background`, a new cache entry is
-    written in a thread (see `finish_cache_writes`)."""
+    written in a thread (see `finish_cache_writes`). An analysis store holds
+    its facts (`cxtui build`): they are read from it, as from a cache entry."""
+    if ds.store is not None and ds.as_of == ds.store.as_of:
+        ds.store.check_code(build.code_version())
+        facts, others, notes = ds.store.read_facts()
+        _add_notes(ds, notes)
+        return facts, others, True
     facts_path = others_path = None
     if use_cache:
         finish_cache_writes()  # an entry being written in this process is read whole

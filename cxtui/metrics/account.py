@@ -6,6 +6,7 @@ from typing import Any
 
 import polars as pl
 
+from cxtui.data.load import Dataset
 from cxtui.data.schema import INSTANTS, SCHEMA
 from cxtui.errors import CxError
 from cxtui.metrics.periods import add_months, month_start, shift_days
@@ -54,9 +55,10 @@ def recommended_actions(fact: dict[str, Any], signals: list[dict[str, Any]]) -> 
 
 
 def account_history(scope: Scope, customer_id: str) -> dict[str, pl.LazyFrame]:
-    """Last 12 months of metrics, 10 latest orders, events by type, recent feedback."""
+    """Last 12 months of metrics, 10 latest orders, events by type, recent feedback
+    (the rows of the dataset, also for an analysis store: `Dataset.account_rows`)."""
     as_of = scope.as_of
-    ds = scope.ds
+    ds = scope.ds.account_rows()
     only = pl.col("customer_id") == customer_id
     out: dict[str, pl.LazyFrame] = {}
     if ds.has("monthly"):
@@ -90,7 +92,7 @@ def account_history(scope: Scope, customer_id: str) -> dict[str, pl.LazyFrame]:
             ds.scan("feedback").filter(only).select(keep).sort("date", descending=True).head(10)
         )
     if ds.has("tickets"):
-        out["tickets"] = latest_tickets(scope, customer_id)
+        out["tickets"] = latest_tickets(scope, customer_id, ds=ds)
     return out
 
 
@@ -98,12 +100,16 @@ def account_history(scope: Scope, customer_id: str) -> dict[str, pl.LazyFrame]:
 TICKET_COLUMNS = ("created_at", "first_response_hours", "resolved_at", "topic", "status")
 
 
-def latest_tickets(scope: Scope, customer_id: str, n: int = 10) -> pl.LazyFrame:
+def latest_tickets(
+    scope: Scope, customer_id: str, n: int = 10, ds: Dataset | None = None
+) -> pl.LazyFrame:
     """The customer's `n` latest tickets (SPEC §9), newest first: created_at (its
     date), first_response_hours (creation to first response; null when none is
     dated on or before as_of), resolved_at (the date, when on or before as_of),
-    topic and status as recorded; columns the table lacks are left out."""
-    cols = scope.ds.columns("tickets")
+    topic and status as recorded; columns the table lacks are left out. `ds`:
+    the dataset whose rows are read (default: the scope's)."""
+    ds = scope.ds if ds is None else ds
+    cols = ds.columns("tickets")
     created = pl.col(INSTANTS[("tickets", "created_at")])
 
     def seen(name: str) -> pl.Expr:
@@ -117,7 +123,7 @@ def latest_tickets(scope: Scope, customer_id: str, n: int = 10) -> pl.LazyFrame:
         exprs["resolved_at"] = seen("resolved_at").dt.date()
     exprs |= {c: pl.col(c) for c in ("topic", "status") if c in cols}
     return (
-        scope.ds.scan("tickets")
+        ds.scan("tickets")
         .filter(pl.col("customer_id") == customer_id)
         .sort(created, descending=True, nulls_last=True, maintain_order=True)
         .head(n)
