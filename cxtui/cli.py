@@ -312,10 +312,8 @@ def _option_annotation(opt) -> Any:
     if opt.metavar:
         kwargs["metavar"] = opt.metavar
     hint = opt.type if opt.type is bool or opt.default is not None else (opt.type | None)
-    if opt.choices:  # Typer offers a fixed set of values through an Enum
-        choices = StrEnum(f"{opt.name}_choices", {c: c for c in opt.choices})  # type: ignore[misc]
-        hint = choices if opt.default is not None else (choices | None)
-        kwargs["case_sensitive"] = False
+    if opt.choices:  # checked by run_view, with a message that names the fix
+        kwargs.setdefault("metavar", "|".join(opt.choices))
     return Annotated[hint, typer.Option(*opt.flags, **kwargs)]
 
 
@@ -359,6 +357,11 @@ def run_view(view, data: str | None, kwargs: dict[str, Any]) -> None:
     if fmt.value not in view.formats:
         ok = ", ".join(sorted(view.formats))
         raise CxError(f"{view.id} has no {fmt.value} form; fix: use --format {ok}")
+    opts = {o.name: kwargs.get(o.name, o.default) for o in view.options}
+    for o in view.options:
+        value = opts[o.name]
+        if o.choices and value is not None and value not in o.choices:
+            raise CxError(f"{o.flag} {value!r}: unknown; fix: use one of {', '.join(o.choices)}")
     analysis = load(
         data,
         kwargs.pop("as_of", None),
@@ -367,7 +370,6 @@ def run_view(view, data: str | None, kwargs: dict[str, Any]) -> None:
         kwargs.pop("no_cache", False),
         kwargs.pop("cache_dir", None),
     )
-    opts = {o.name: _plain(kwargs.get(o.name, o.default)) for o in view.options}
     out = view.run(analysis, opts).limited(limit)
     if fmt is Format.json:
         emit_json(out.json_value())
@@ -377,11 +379,6 @@ def run_view(view, data: str | None, kwargs: dict[str, Any]) -> None:
         _print_any(render_object(out.summary, views.KINDS, fmt.value, out.title, currency), color)
     for rt in out.tables_for(fmt.value):
         emit(rt, fmt, color)
-
-
-def _plain(value: Any) -> Any:
-    """A choice comes back from Typer as an Enum member: the view gets its text."""
-    return value.value if isinstance(value, StrEnum) else value
 
 
 def _print_any(out: Any, color: ColorMode) -> None:

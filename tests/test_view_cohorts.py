@@ -326,20 +326,18 @@ async def test_metric_and_period_keys_switch_the_table(saas: Path) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         grid = await open_cohorts(pilot, app)
         grid.focus()
-        await pilot.press("m")  # the picker offers the other metric first
-        await pilot.press("enter")
+        await pilot.press("m")  # one key toggles logo -> revenue
         await settle(pilot, app)
         assert app.screen.opts["cohorts"]["metric"] == "revenue"
         assert grid.table.frame["p1"].to_list()[:2] == [pytest.approx(130 / 180), 0.5]
         assert await drill_cell(pilot, app, grid, 0, "p2") == ["p1", "p3"]  # mrr > 0 in June
         assert "--metric revenue" in app.screen.cli_command()
         await pilot.press("escape")
-        await pilot.press("i")
-        await pilot.press("enter")
+        await pilot.press("i")  # month -> quarter
         await settle(pilot, app)
         assert app.screen.opts["cohorts"]["period"] == "quarter"
         assert grid.table.frame["cohort"].to_list() == ["2025-Q2"]
-        await pilot.press("m", "enter")
+        await pilot.press("m")
         await settle(pilot, app)
         assert grid.table.frame["p0"].to_list() == [0.6]
         assert await drill_cell(pilot, app, grid, 0, "p0") == ["p1", "p4", "p5"]

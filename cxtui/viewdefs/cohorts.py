@@ -171,11 +171,6 @@ def drill(ctx: DrillContext) -> Members | None:
     )
 
 
-def _toggle(values: tuple[str, str], now: str) -> list[str]:
-    """The other value first, then the current one."""
-    return [v for v in values if v != now] + [v for v in values if v == now]
-
-
 def _set_by(opts: Opts, value: str) -> Opts:
     return {**opts, "by": None if value == OVERALL else value}
 
@@ -219,10 +214,18 @@ VIEW = register(
                 ("--metric",),
                 str,
                 "logo",
-                "logo (members active ÷ members) or revenue (members' mrr ÷ their first mrr; "
+                choices=METRICS,
+                help="logo (members active ÷ members) or revenue (members' mrr ÷ their first mrr; "
                 "orders only: the period's order amounts ÷ the first period's).",
             ),
-            Option("period", ("--period",), str, "month", "Cohorts by month or quarter."),
+            Option(
+                "period",
+                ("--period",),
+                str,
+                "month",
+                choices=PERIODS,
+                help="Cohorts by month or quarter.",
+            ),
             Option(
                 "months",
                 ("--months",),
@@ -262,22 +265,8 @@ VIEW = register(
             # pickers with the other value first and highlighted: the key, then
             # Enter, toggles (a `cycle` key needs Option.choices, which the CLI
             # cannot take yet)
-            PaneKey(
-                "m",
-                "Logo/revenue",
-                "metric",
-                choices=lambda a, o: _toggle(METRICS, _options(o)[0]),
-                current=lambda o: _toggle(METRICS, _options(o)[0])[0],
-                title="Cohorts by (Enter: switch)",
-            ),
-            PaneKey(
-                "i",
-                "Month/quarter",
-                "period",
-                choices=lambda a, o: _toggle(PERIODS, _options(o)[1]),
-                current=lambda o: _toggle(PERIODS, _options(o)[1])[0],
-                title="Cohort period (Enter: switch)",
-            ),
+            PaneKey("m", "Logo/revenue", "metric", cycle=True),
+            PaneKey("i", "Month/quarter", "period", cycle=True),
             PaneKey(
                 "d",
                 "Dimension",
