@@ -72,10 +72,15 @@ def _subtitle(analysis: Analysis) -> str:
 # ---------------------------------------------------------------- panes
 
 
-def overview_object(analysis: Analysis) -> dict[str, Any]:
-    """The overview's keys, then SPEC §8's new vs returning buyers (one collect)."""
-    kpis, buyers = collect_all([overview(analysis.scope), new_vs_returning(analysis.scope)])
-    row, nvr = kpis.row(0, named=True), buyers.row(0, named=True)
+def overview_object(analysis: Analysis, buyers: bool = True) -> dict[str, Any]:
+    """The overview's keys, then SPEC §8's new vs returning buyers (one collect;
+    `buyers=False` leaves them out: the TUI's KPI cards come first without the
+    30-day orders pass they need)."""
+    if not buyers:
+        row = collect(overview(analysis.scope)).row(0, named=True)
+        return {k: row[k] for k in OVERVIEW_KEYS}
+    kpis, nvr_frame = collect_all([overview(analysis.scope), new_vs_returning(analysis.scope)])
+    row, nvr = kpis.row(0, named=True), nvr_frame.row(0, named=True)
     return {**{k: row[k] for k in OVERVIEW_KEYS}, **{k: nvr[k] for k in NEW_VS_RETURNING_KEYS}}
 
 

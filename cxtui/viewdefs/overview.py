@@ -23,8 +23,10 @@ def run(analysis: Analysis, opts: Opts) -> Output:
 
 
 def kpis(analysis: Analysis, opts: Opts, previous: Output | None) -> Output:
-    """The KPIs alone: on screen first, the trend and distributions follow."""
-    return run(analysis, opts)
+    """The KPIs alone: on screen first, the trend and distributions follow (the
+    cards show no new-vs-returning key, so the pane skips their orders pass)."""
+    summary = views.overview_object(analysis, buyers=False)
+    return Output(title=f"Overview — as of {analysis.ds.as_of}", summary=summary)
 
 
 def trend_and_distributions(analysis: Analysis, opts: Opts, previous: Output | None) -> Output:
