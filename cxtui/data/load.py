@@ -1362,14 +1362,14 @@ class Store:
             return self._source
 
 
-_warned: set[str] = set()
+_warned: set[tuple[str, str]] = set()
 
 
-def _warn_once(message: str) -> None:
-    """A warning on stderr, once per process (the TUI's worker prints too: Textual
-    keeps it off the screen)."""
-    if message not in _warned:
-        _warned.add(message)
+def _warn_once(message: str, key: str = "") -> None:
+    """A warning on stderr, once per process for the same message and `key`
+    (the TUI's worker prints too: Textual keeps it off the screen)."""
+    if (message, key) not in _warned:
+        _warned.add((message, key))
         print(f"cxtui: warning: {message}", file=sys.stderr)
 
 
@@ -1472,9 +1472,9 @@ def open_store(
     }
     sources["customers"] = list(parquet_files(root / CUSTOMERS))
     sources["store"] = [root / MANIFEST, *parquet_files(root / FACTS)]  # keys the caches
-    store.warning = _store_staleness(store)
+    store.warning, now = _store_staleness(store)
     if store.warning:
-        _warn_once(f"{root}: {store.warning}")
+        _warn_once(f"{root}: {store.warning}", now)  # again once the inputs change again
     return Dataset(
         root=root,
         config=config_from_settings(manifest["config"]),
@@ -1495,20 +1495,20 @@ def open_store(
     )
 
 
-def _store_staleness(store: Store) -> str | None:
+def _store_staleness(store: Store) -> tuple[str | None, str]:
     """The warning "store built from older inputs: …" when the inputs' state
     now (read from here, when they can be) is not the one the store was built
-    from."""
+    from; and the inputs' fingerprint now ("" when they cannot be read)."""
     from cxtui.store import fingerprint
 
     source = store.manifest["source"]
     try:
-        states = input_states(source["path"], source.get("config"))
+        now = fingerprint(input_states(source["path"], source.get("config")))
     except CxError:
-        return None  # the source is elsewhere: nothing to compare with
-    if fingerprint(states) == store.manifest.get("inputs_fingerprint"):
-        return None
-    return f"store built from older inputs: rebuild with {store.rebuild_command()}"
+        return None, ""  # the source is elsewhere: nothing to compare with
+    if now == store.manifest.get("inputs_fingerprint"):
+        return None, now
+    return f"store built from older inputs: rebuild with {store.rebuild_command()}", now
 
 
 def _not_a_store(root: Path) -> None:
