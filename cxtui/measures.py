@@ -668,6 +668,13 @@ _CATALOG: tuple[Measure, ...] = (
             2,
             "The cell's customers ÷ the customers of its row (migration).",
         ),
+        Measure(
+            "spark",
+            "Trend",
+            "text",
+            0,
+            "The row's months as a sparkline, ▁ (lowest, or 0) to █ (highest).",
+        ),
     ),
     *_section(
         "acquisition",
@@ -1066,10 +1073,14 @@ MEASURES: dict[str, Measure] = {m.key: m for m in _CATALOG}  # tests: no key twi
 
 # Cohort ages p0, p1, …: one column per period after the cohort's start.
 _AGE = re.compile(r"p(\d+)")
+# Trends months (YYYY-MM) and migration columns ("→ VIP", the value at --to).
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+TO_PREFIX = "→ "
 
 
 def measure(key: str) -> Measure | None:
-    """The catalog entry of `key` (cohort age columns p0, p1, … included), or None."""
+    """The catalog entry of `key` (cohort ages p0, p1, …, trends months YYYY-MM and
+    migration columns "→ value" included), or None."""
     found = MEASURES.get(key)
     if found is not None:
         return found
@@ -1083,6 +1094,25 @@ def measure(key: str) -> Measure | None:
             DEFAULT_PRIORITY,
             f"The cohort's retention {n} periods after its start (logo or revenue).",
             group="cohorts",
+        )
+    if _MONTH.fullmatch(key):
+        return Measure(
+            key,
+            key,
+            "float",
+            DEFAULT_PRIORITY,
+            "The trend's measure in this month.",
+            group="trends",
+        )
+    if key.startswith(TO_PREFIX) and len(key) > len(TO_PREFIX):
+        value = key.removeprefix(TO_PREFIX)
+        return Measure(
+            key,
+            key,
+            "count",
+            DEFAULT_PRIORITY,
+            f"Customers whose value at --to is {value} (or their share of the row).",
+            group="trends",
         )
     return None
 

@@ -9,10 +9,13 @@ One module per job, each importing only those above it:
   definitions (`facts_schemas`, `code_version`, `facts_fingerprint`);
 - `cache`: the facts cache (key, files, pruning, background writes),
   `build_facts` (an entry read, or the facts built and written), the output cache;
-- `analysis`: `Analysis`, `where_expr`, `open_analysis`, `analysis_of`.
+- `analysis`: `Analysis`, `where_expr`, `open_analysis`, `analysis_of`;
+- `asof`: the dataset at another as_of (`dataset_at`) and facts columns as of
+  other dates (`columns_at`, `columns_over`, `scope_at`), for SPEC §7's trends.
 """
 
 from cxtui.engine.analysis import Analysis, analysis_of, open_analysis, where_expr
+from cxtui.engine.asof import columns_at, columns_over, dataset_at, scope_at
 from cxtui.engine.build import code_version, facts_and_others, facts_fingerprint, facts_schemas
 from cxtui.engine.cache import (
     KEEP_ENTRIES,
@@ -35,6 +38,9 @@ __all__ = [
     "code_version",
     "collect",
     "collect_all",
+    "columns_at",
+    "columns_over",
+    "dataset_at",
     "default_cache_dir",
     "facts_and_others",
     "facts_fingerprint",
@@ -43,6 +49,7 @@ __all__ = [
     "open_analysis",
     "output_cache_path",
     "read_output_cache",
+    "scope_at",
     "where_expr",
     "write_output_cache",
 ]

@@ -18,6 +18,8 @@ from cxtui.viewdefs import lift
 from cxtui.viewdefs import flows
 from cxtui.viewdefs import revenue
 from cxtui.viewdefs import cohorts
+from cxtui.viewdefs import trends
+from cxtui.viewdefs import migration
 
 from cxtui.registry import View, registered
 
