@@ -9,17 +9,17 @@ from cxtui.viewdefs import top
 from cxtui.viewdefs import churn
 from cxtui.viewdefs import at_risk
 from cxtui.viewdefs import retention
-from cxtui.viewdefs import satisfaction
-from cxtui.viewdefs import support
-from cxtui.viewdefs import acquisition
-from cxtui.viewdefs import clv
-from cxtui.viewdefs import engagement
-from cxtui.viewdefs import lift
-from cxtui.viewdefs import flows
 from cxtui.viewdefs import revenue
 from cxtui.viewdefs import cohorts
 from cxtui.viewdefs import trends
 from cxtui.viewdefs import migration
+from cxtui.viewdefs import acquisition
+from cxtui.viewdefs import clv
+from cxtui.viewdefs import satisfaction
+from cxtui.viewdefs import support
+from cxtui.viewdefs import engagement
+from cxtui.viewdefs import lift
+from cxtui.viewdefs import flows
 
 from cxtui.registry import View, registered
 
