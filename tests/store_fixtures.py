@@ -148,13 +148,15 @@ def assert_same_store(expected: Path, got: Path) -> None:
             assert len({_kind(d) for d in kinds}) == 1, (name, col, kinds)
         have = have.select(pl.col(c).cast(want.schema[c]) for c in want.columns)
         order = [c for c in want.columns if not want.schema[c].is_nested()]
-        assert_frame_equal(
-            want.sort(order, nulls_last=True),
-            have.sort(order, nulls_last=True),
-            rel_tol=1e-9,
-            abs_tol=1e-12,
-            obj=name,
-        )
+        try:
+            assert_frame_equal(
+                want.sort(order, nulls_last=True),
+                have.sort(order, nulls_last=True),
+                rel_tol=1e-9,
+                abs_tol=1e-12,
+            )
+        except AssertionError as exc:
+            raise AssertionError(f"{name}: {exc}") from None
     ma, mb = (json.loads((s / MANIFEST).read_text()) for s in (expected, got))
     built = {"engine", "spark", "created", "build_seconds", "monthly_ordered"}
     assert {k: v for k, v in ma.items() if k not in built} == {
@@ -313,3 +315,47 @@ def edge_derived(root: Path) -> Path:
         schema_overrides={"date": pl.Datetime("us", "Europe/Paris")},
     ).write_parquet(root / "feedback.parquet")
     return root
+
+
+# The first step of the facts build and the compact events of `edge_derived` as
+# of 2025-06-30, worked out by hand: one answer set for every engine.
+# 12m = (2024-06-30, 2025-06-30], 90d = (2025-04-01, 2025-06-30]; d's only order
+# is after as_of; b's NaN amount is null (no revenue, no order with amount > 0,
+# still an order row) and counted; the order without an id is its own row.
+EDGE_DERIVED_ANSWERS: dict[str, list[tuple]] = {
+    # customer_id, first/last order, lifetime orders and revenue, revenue_12m,
+    # orders_12m (amount > 0), order rows in 12m, NaN amounts
+    "agg-orders.parquet": [
+        ("a", date(2023, 1, 5), date(2025, 6, 29), 3, 38.5, 8.5, 1, 2, 0),
+        ("b", date(2024, 8, 1), date(2024, 8, 1), 2, 7.0, 7.0, 1, 2, 1),
+        ("c", date(2025, 6, 29), date(2025, 6, 29), 1, 100.0, 100.0, 1, 1, 0),
+        (None, date(2025, 3, 3), date(2025, 3, 3), 1, 5.0, 5.0, 1, 1, 0),
+    ],
+    # first/last event day, events, in 90d, payment events in 90d (a's is in February)
+    "agg-events.parquet": [
+        ("a", date(2025, 2, 1), date(2025, 6, 1), 3, 2, 0),
+        ("c", date(2025, 6, 30), date(2025, 6, 30), 1, 1, 0),
+        ("e", date(2025, 5, 5), date(2025, 5, 5), 1, 1, 0),
+    ],
+    # responses, scored in 90d, lowest and latest score in 90d (c: 06-02's 8)
+    "agg-feedback.parquet": [("a", 1, 1, 4.0, 4.0), ("c", 2, 2, 8.0, 8.0)],
+    # a's two logins on 2025-06-01 (01:00 and 23:59) are one row of two
+    "table-events.parquet": [
+        ("a", date(2025, 2, 1), "payment_failed", 1),
+        ("a", date(2025, 6, 1), "login", 2),
+        ("c", date(2025, 6, 30), "login", 1),
+        ("e", date(2025, 5, 5), "login", 1),
+    ],
+    # the derived customers: every id with a row (d's order after as_of too),
+    # none for the order without an id
+    "customers.parquet": [("a", None), ("b", None), ("c", None), ("d", None), ("e", None)],
+}
+
+
+def check_answers(store: Path) -> None:
+    """`store` (built from `edge_derived` as of 2025-06-30) holds the answers."""
+    frames = store_frames(store)
+    for name, rows in EDGE_DERIVED_ANSWERS.items():
+        frame = frames[name]
+        got = frame.sort(frame.columns, nulls_last=True).rows()
+        assert got == rows, name

@@ -20,6 +20,7 @@ from cxtui.store import MANIFEST, fingerprint, parquet_files
 from tests.store_fixtures import (
     AS_OF,
     build,
+    check_answers,
     commands,
     edge_csv,
     edge_derived,
@@ -145,6 +146,10 @@ def test_the_manifest_names_the_build(demo_store: Path) -> None:
     assert manifest["tables"]["events"]["repeated"] is True
     assert manifest["files"]["table-events.parquet"] < ds.row_counts["events"]
     assert manifest["tables"]["orders"]["repeated"] is False
+
+
+def test_the_first_step_on_edge_derived_by_hand(edges) -> None:
+    check_answers(edges["derived"][1])
 
 
 def test_events_are_kept_per_customer_day_and_type_with_their_count(tmp_path: Path) -> None:

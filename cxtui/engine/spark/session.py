@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -42,6 +43,9 @@ _LOCAL_SQL_CONF = {"spark.sql.shuffle.partitions": "8"}
 
 
 def _pyspark() -> Any:
+    # PySpark warns on every import of its Arrow helpers that it has not been
+    # tried with pandas 3; cxtui hands it Arrow batches only
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support pandas", FutureWarning)
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -77,6 +81,9 @@ def spark_session(master: str | None = None, remote: str | None = None) -> Itera
         builder = builder.master(master or LOCAL_MASTER)
         for key, value in _STATIC_CONF.items():
             builder = builder.config(key, value)
+        if (master or LOCAL_MASTER).startswith("local"):  # one machine: the loopback
+            builder = builder.config("spark.driver.host", "127.0.0.1")
+            builder = builder.config("spark.driver.bindAddress", "127.0.0.1")
     try:
         spark = builder.getOrCreate()
     except Exception as exc:
