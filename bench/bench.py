@@ -84,6 +84,7 @@ TUI_TARGETS = {  # key: (label, target seconds)
     "back_to_list_median": ("Escape back to the list (median)", 0.05),
 }
 TUI_FIGURES = {  # shown without a target
+    "analysis_ready": "dataset opened and facts read (from cache), from the app",
     "first_pane_complete": "first pane complete (trend, distributions), from the app",
     "all_panes_loaded": "every pane loaded, from the app",
 }
@@ -92,13 +93,15 @@ TUI_FIGURES = {  # shown without a target
 @dataclass
 class Run:
     """One process: wall seconds, peak RSS (GB), exit code, the load average
-    after it, and what it printed (when kept)."""
+    after it, what it printed (when kept) and its CPU seconds (user + system,
+    every thread: less sensitive than wall time to the other sessions' load)."""
 
     wall: float
     peak_gb: float
     code: int
     load: float
     stdout: str = ""
+    cpu: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -112,6 +115,7 @@ class Row:
     name: str
     seconds: float | None = None
     peak_gb: float | None = None
+    cpu: float | None = None
     ratio: str = ""
     target: str = ""
     met: bool | None = None
@@ -149,6 +153,8 @@ class SizeResult:
     views: list[ViewRow] = field(default_factory=list)
     tui: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # bench/report_parts.py's stages, cold and warm (--profile)
+    profile: list[tuple[dict, dict | None]] = field(default_factory=list)
 
 
 def measure(cmd: list[str], env: dict | None = None, keep_stdout: bool = False) -> Run:
@@ -169,7 +175,8 @@ def measure(cmd: list[str], env: dict | None = None, keep_stdout: bool = False) 
             err.seek(0)
             tail = err.read().decode(errors="replace").strip().splitlines()[-3:]
             print(f"  ! {' '.join(cmd[2:6])}… exited {code}: {' / '.join(tail)[:400]}", flush=True)
-    return Run(wall, usage.ru_maxrss / 1024**2, code, os.getloadavg()[0], text)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(wall, usage.ru_maxrss / 1024**2, code, os.getloadavg()[0], text, cpu)
 
 
 def best(runs: list[Run], key=lambda r: r.wall) -> Run | None:
@@ -278,6 +285,19 @@ def tui_timings(data: Path, cache: Path) -> tuple[dict | None, Run | None]:
     if not run.ok:
         return None, run
     return json.loads(run.stdout.strip().splitlines()[-1]), run
+
+
+def report_profile(data: Path, as_of: str) -> list[tuple[dict, dict | None]]:
+    """bench/report_parts.py with an empty cache folder, then again with it."""
+    cache = fresh_cache()
+    script = [sys.executable, str(REPO / "bench" / "report_parts.py"), str(data), as_of, str(cache)]
+    stages = []
+    for _ in ("cold", "warm"):
+        run = measure(script, keep_stdout=True)
+        stages.append(json.loads(run.stdout.strip().splitlines()[-1]) if run.ok else [])
+    shutil.rmtree(cache, ignore_errors=True)
+    warm = {row["stage"]: row for row in stages[1]}
+    return [(row, warm.get(row["stage"])) for row in stages[0]]
 
 
 def fresh_cache() -> Path:
@@ -396,11 +416,23 @@ def bench_size(size: str, args: argparse.Namespace) -> SizeResult:
         )
     if fast is not None:
         res.rows.append(
-            Row("best peer (`fast_panes.py`, DuckDB)", fast.wall, fast.peak_gb, load=fast.load)
+            Row(
+                "best peer (`fast_panes.py`, DuckDB)",
+                fast.wall,
+                fast.peak_gb,
+                fast.cpu,
+                load=fast.load,
+            )
         )
     if duck is not None:
         res.rows.append(
-            Row("`bench/duckdb_panes.py` (DuckDB)", duck.wall, duck.peak_gb, load=duck.load)
+            Row(
+                "`bench/duckdb_panes.py` (DuckDB)",
+                duck.wall,
+                duck.peak_gb,
+                duck.cpu,
+                load=duck.load,
+            )
         )
     if cold is not None:
         res.rows.append(
@@ -408,6 +440,7 @@ def bench_size(size: str, args: argparse.Namespace) -> SizeResult:
                 "`cxtui report`, cold",
                 cold.wall,
                 cold.peak_gb,
+                cold.cpu,
                 target=f"peak < {mem_limit:g} GB" if mem_limit else "",
                 met=mem_met(cold) if judge or size == "L" else None,
                 load=cold.load,
@@ -428,14 +461,17 @@ def bench_size(size: str, args: argparse.Namespace) -> SizeResult:
             res.rows.append(
                 Row(
                     "report cold ÷ fast_panes.py",
-                    ratio=f"{ratio:.2f}×",
+                    ratio=f"{ratio:.2f}× (CPU {cold.cpu / fast.cpu:.2f}×)",
                     target=f"≤ {REPORT_PEER:g}×",
                     met=ratio <= REPORT_PEER if judge else None,
                 )
             )
         if duck is not None and duck.ok:
             res.rows.append(
-                Row("report cold ÷ duckdb_panes.py", ratio=f"{cold.wall / duck.wall:.2f}×")
+                Row(
+                    "report cold ÷ duckdb_panes.py",
+                    ratio=f"{cold.wall / duck.wall:.2f}× (CPU {cold.cpu / duck.cpu:.2f}×)",
+                )
             )
     if warm is not None:
         res.rows.append(
@@ -443,6 +479,7 @@ def bench_size(size: str, args: argparse.Namespace) -> SizeResult:
                 "`cxtui report`, warm",
                 warm.wall,
                 warm.peak_gb,
+                warm.cpu,
                 target=f"< {REPORT_WARM:g} s",
                 met=warm.wall < REPORT_WARM if judge else None,
                 load=warm.load,
@@ -476,7 +513,8 @@ def bench_size(size: str, args: argparse.Namespace) -> SizeResult:
     for view_id, view_args in commands:
         row = ViewRow(" ".join([view_id, *[a for a in view_args if a not in ("--format", "json")]]))
         cold_runs, warm_runs = [], []
-        for _ in range(args.view_runs):
+        # overview's cold run is the facts build that "− facts" subtracts: best of two at least
+        for _ in range(max(args.view_runs, 2) if view_id == "overview" else args.view_runs):
             cache = fresh_cache()
             cmd = [
                 *cxtui(),
@@ -501,6 +539,10 @@ def bench_size(size: str, args: argparse.Namespace) -> SizeResult:
     for row in res.views:
         if facts_build is not None and row.cold is not None and row.cold.ok:
             row.minus_facts = row.cold.wall - facts_build
+
+    # -------- the report's stages, one at a time (--profile)
+    if args.profile:
+        res.profile = report_profile(data, as_of)
 
     # -------- the TUI
     if args.tui:
@@ -589,8 +631,8 @@ def markdown(results: list[SizeResult], header: list[str]) -> str:
             f"Load average (1 min): {res.load_start:.1f} at the start, "
             f"{res.load_end:.1f} at the end{judged}",
             "",
-            cells("measurement", "time", "peak GB", "ratio", "target", "", "load"),
-            "|---|---:|---:|---:|---|---|---:|",
+            cells("measurement", "time", "CPU", "peak GB", "ratio", "target", "", "load"),
+            "|---|---:|---:|---:|---:|---|---|---:|",
         ]
         for row in res.rows:
             name = row.name + (f" ({row.note})" if row.note else "")
@@ -598,6 +640,7 @@ def markdown(results: list[SizeResult], header: list[str]) -> str:
                 cells(
                     name,
                     fmt_s(row.seconds),
+                    fmt_s(row.cpu),
                     fmt_gb(row.peak_gb),
                     row.ratio,
                     row.target,
@@ -611,6 +654,7 @@ def markdown(results: list[SizeResult], header: list[str]) -> str:
                 cells(
                     "view (`cxtui …`)",
                     "cold",
+                    "CPU",
                     "peak GB",
                     "÷ report cold",
                     "target",
@@ -621,18 +665,19 @@ def markdown(results: list[SizeResult], header: list[str]) -> str:
                     "",
                     "load",
                 ),
-                "|---|---:|---:|---:|---|---|---:|---:|---|---|---:|",
+                "|---|---:|---:|---:|---:|---|---|---:|---:|---|---|---:|",
             ]
             for v in res.views:
                 cold, warm = v.cold, v.warm
                 if cold is None or not cold.ok:
                     failed = f"failed (exit {cold.code if cold else '?'})"
-                    lines.append(cells(v.command, failed, *[""] * 9))
+                    lines.append(cells(v.command, failed, *[""] * 10))
                     continue
                 lines.append(
                     cells(
                         v.command,
                         fmt_s(cold.wall),
+                        fmt_s(cold.cpu),
                         fmt_gb(max(cold.peak_gb, warm.peak_gb if warm else 0)),
                         f"{v.ratio:.2f}×" if v.ratio is not None else "",
                         v.cold_text,
@@ -665,6 +710,26 @@ def markdown(results: list[SizeResult], header: list[str]) -> str:
                         load_text(row.load),
                     )
                 )
+        if res.profile:
+            lines += [
+                "",
+                "`cxtui report`'s stages one at a time (`bench/report_parts.py`; the report "
+                "runs the views' jobs four at a time):",
+                "",
+                cells("stage", "cold", "CPU", "peak GB after", "warm", "CPU"),
+                "|---|---:|---:|---:|---:|---:|",
+            ]
+            for cold, warm in res.profile:
+                lines.append(
+                    cells(
+                        cold["stage"],
+                        fmt_s(cold["wall"]),
+                        fmt_s(cold["cpu"]),
+                        fmt_gb(cold["peak_gb"]),
+                        fmt_s(warm["wall"]) if warm else "",
+                        fmt_s(warm["cpu"]) if warm else "",
+                    )
+                )
         if res.notes:
             lines += [
                 "",
@@ -695,6 +760,9 @@ def main() -> None:
     parser.add_argument("--views", default="", help="only these commands (report and/or view ids)")
     parser.add_argument(
         "--tui", action="store_true", help="also the TUI timings (bench/tui_timings.py)"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="also the report's stages (bench/report_parts.py)"
     )
     parser.add_argument(
         "--append-to", type=Path, help="append the results as a dated section to this Markdown file"
