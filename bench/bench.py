@@ -51,8 +51,8 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "bench"
 SIZES = {"S": 12_458, "M": 1_000_000, "L": 10_000_000}
 
-# The views of SPEC Part I (§2): §13 gives them no cold target of their own.
-PART_ONE = {"overview", "segments", "top", "churn", "at-risk", "retention"}
+# The views of SPEC Part I (§2, with account detail): §13 gives them no cold target.
+PART_ONE = {"overview", "segments", "top", "churn", "at-risk", "retention", "account"}
 # §13: "trends/migration over 12 monthly as_of dates: ≤ 4× one cold report".
 # trends builds the facts of 12 month ends; migration compares two as_of dates,
 # so it is held to the 1.5× of every other new view.
@@ -201,16 +201,21 @@ def ensure_dataset(size: str, root: Path) -> Path:
     return out
 
 
-def dataset_as_of(data: Path) -> tuple[str, int | None]:
-    """The as_of a run without --as-of resolves to, and the customers' count."""
+def dataset_facts(data: Path) -> tuple[str, int | None, str | None]:
+    """The as_of a run without --as-of resolves to, the customers' count and the
+    first customer's id (the account detail the bench opens)."""
     script = (
         "import sys; from cxtui.data.load import open_dataset;"
-        "ds = open_dataset(sys.argv[1]); print(ds.as_of, ds.row_counts.get('customers'))"
+        "ds = open_dataset(sys.argv[1]);"
+        "c = ds.tables.get('customers');"
+        "first = c.select('customer_id').head(1).collect().item() if c is not None else None;"
+        "print(ds.as_of, ds.row_counts.get('customers'), first)"
     )
     out = subprocess.run(
         [sys.executable, "-c", script, str(data)], capture_output=True, text=True, check=True
     ).stdout.split()
-    return out[0], (int(out[1]) if out[1] != "None" else None)
+    count = int(out[1]) if out[1] != "None" else None
+    return out[0], count, (out[2] if out[2] != "None" else None)
 
 
 def year_before(as_of: str) -> str:
@@ -221,8 +226,11 @@ def year_before(as_of: str) -> str:
         return d.replace(year=d.year - 1, day=28).isoformat()
 
 
-def view_commands(as_of: str, only: set[str] | None) -> list[tuple[str, list[str]]]:
-    """(view id, its arguments after DATA) for every registered view."""
+def view_commands(
+    as_of: str, only: set[str] | None, customer: str | None
+) -> list[tuple[str, list[str]]]:
+    """(view id, its arguments after DATA) for every registered view, then
+    account detail of `customer` (SPEC §2; not a view of the registry)."""
     from cxtui.viewdefs import all_views
 
     out = []
@@ -235,6 +243,9 @@ def view_commands(as_of: str, only: set[str] | None) -> list[tuple[str, list[str
         ]
         fmt = "json" if "json" in view.formats else sorted(view.formats)[0]
         out.append((view.id, [*args, "--format", fmt]))
+    if customer is not None and (only is None or "account" in only):
+        # the id goes after the dataset: `cxtui account DATA ID`
+        out.append(("account", [customer, "--format", "json"]))
     return out
 
 
@@ -331,7 +342,7 @@ def judge_view(row: ViewRow, view_id: str, cold_report: float | None, size: str)
 
 def bench_size(size: str, args: argparse.Namespace) -> SizeResult:
     data = ensure_dataset(size, Path(args.data_dir))
-    as_of, customers = dataset_as_of(data)
+    as_of, customers, first_customer = dataset_facts(data)
     res = SizeResult(size, data, as_of, customers, load_start=os.getloadavg()[0])
     judge = size == "M"
     mem_limit = MEMORY_GB.get(size)
@@ -503,7 +514,7 @@ def bench_size(size: str, args: argparse.Namespace) -> SizeResult:
     # -------- every view, cold then warm
     cold_report = cold.wall if cold is not None and cold.ok else None
     try:
-        commands = view_commands(as_of, only)
+        commands = view_commands(as_of, only, first_customer)
     except Exception as exc:  # a registry that does not import: report it, keep the rest
         note = f"the view registry did not import ({type(exc).__name__}: {exc}); views skipped"
         print(f"  ! {note}")
