@@ -193,14 +193,41 @@ def test_columns_of_a_date_are_cached_and_read_again(data: Path, tmp_path: Path,
     monkeypatch.setattr(asof, "_build", no_build)
     again = open_analysis(data, as_of=AS_OF, cache_dir=cache)
     assert columns_at(again, day, ["lifecycle"]).equals(built)
-    # kept in the analysis's memory: the same frame the second time
-    assert columns_at(again, day, ["lifecycle"]) is columns_at(again, day, ["lifecycle"])
+    # kept in the analysis's memory: the second time reads no file
+    monkeypatch.setattr(asof, "read_derived", no_build)
+    assert columns_at(again, day, ["lifecycle"]).equals(built)
+    monkeypatch.undo()
+    monkeypatch.setattr(asof, "_build", no_build)
     # a facts cache entry of that as_of serves too: only the columns asked for are read
     open_analysis(data, as_of=date(2025, 4, 30), cache_dir=cache)
     finish_cache_writes()
     served = columns_at(again, date(2025, 4, 30), ["lifecycle", "risk_score"])
     assert served["lifecycle"].to_list() == ["Regular", None, "Regular", None, "Inactive", None]
     assert served["risk_score"].to_list() == [10, None, 0, None, None, None]
+
+
+def test_memory_keeps_the_latest_dates_only(data: Path, monkeypatch) -> None:
+    import cxtui.engine.asof as asof
+
+    analysis = open_analysis(data, as_of=AS_OF, use_cache=False)
+    built: list[date] = []
+    real = asof._columns_at
+
+    def counting(a, day, columns):
+        built.append(day)
+        return real(a, day, columns)
+
+    monkeypatch.setattr(asof, "_columns_at", counting)
+    monkeypatch.setattr(asof, "KEEP_IN_MEMORY", 2)
+    days = [date(2025, 3, 31), date(2025, 4, 30), date(2025, 5, 31)]
+    for day in days:
+        columns_at(analysis, day, ["lifecycle"])
+    columns_at(analysis, days[2], ["lifecycle"])  # kept
+    assert built == days
+    columns_at(analysis, days[0], ["lifecycle"])  # dropped: the oldest of three
+    assert built == [*days, days[0]]
+    kept = columns_at(analysis, days[2], ["lifecycle"])
+    assert kept["lifecycle"].dtype == pl.String and len(built) == 4
 
 
 def test_no_cache_builds_and_writes_nothing(data: Path, monkeypatch) -> None:
@@ -478,7 +505,9 @@ async def test_pane_shows_sparklines_cycles_the_measure_and_drills_a_cell(data: 
         await settle(pilot, app)
         view = app.screen.query_one("#trends", DataView)
         frame = view.table.frame
-        assert frame.columns[:2] == ["lifecycle", "spark"] and frame.columns[-1] == "2025-06"
+        # the sparkline oldest to newest, then the months newest first
+        assert frame.columns[:3] == ["lifecycle", "spark", "2025-06"]
+        assert frame.columns[-1] == "2024-07" and len(frame.columns) == 14
         assert frame["lifecycle"].to_list() == ["At Risk", "Inactive", "New", "Regular"]
         assert frame["2025-05"].to_list() == [1, 1, 1, 1]
         assert frame["spark"][0].endswith("▁█▁")  # At Risk: 0, 1, 0 in the last months

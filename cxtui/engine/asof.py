@@ -14,8 +14,10 @@ twelve facts tables.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import polars as pl
@@ -50,6 +52,26 @@ def dataset_at(ds: Dataset, as_of: date) -> Dataset:
     return replace(ds, as_of=as_of, as_of_given=True, tables=tables, notes=list(ds.notes))
 
 
+# Dates × columns kept in an analysis's memory (the TUI's trends and migration
+# panes ask again on each key): two dimensions over 13 months, the oldest go first.
+KEEP_IN_MEMORY = 26
+
+
+@dataclass
+class _Memo:
+    """The columns already built for an analysis, text as categoricals (a
+    quarter of the memory), with their own lock: a build of months does not hold
+    the analysis's other derived results (`Analysis.derived`) back."""
+
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    frames: OrderedDict[tuple[date, tuple[str, ...]], pl.DataFrame] = field(
+        default_factory=OrderedDict
+    )
+
+
+_MEMO_KEY = "cxtui.engine.asof"
+
+
 def columns_at(analysis: Analysis, as_of: date, columns: Sequence[str]) -> pl.DataFrame:
     """The facts `columns` of every customer as of `as_of`, one row per row of
     `analysis.facts` in its order (not filtered by --where: the caller filters
@@ -57,8 +79,19 @@ def columns_at(analysis: Analysis, as_of: date, columns: Sequence[str]) -> pl.Da
     columns = list(dict.fromkeys(columns))
     if as_of == analysis.ds.as_of:
         return analysis.facts.select(columns)
-    name = f"asof:{as_of.isoformat()}:" + "\0".join(columns)
-    return analysis.derived.get(name, lambda: _columns_at(analysis, as_of, columns))
+    memo = analysis.derived.values.setdefault(_MEMO_KEY, _Memo())
+    key = (as_of, tuple(columns))
+    with memo.lock:
+        kept = memo.frames.get(key)
+        if kept is None:
+            frame = _columns_at(analysis, as_of, columns)
+            kept = frame.with_columns(pl.col(pl.String).cast(pl.Categorical))
+            memo.frames[key] = kept
+            while len(memo.frames) > KEEP_IN_MEMORY:
+                memo.frames.popitem(last=False)
+            return frame
+        memo.frames.move_to_end(key)
+    return kept.with_columns(pl.col(pl.Categorical).cast(pl.String))
 
 
 def columns_over(

@@ -114,16 +114,20 @@ def sparkline(values: list[Any]) -> str:
 
 
 def pane(analysis: Analysis, opts: Opts, previous: Output | None) -> Output:
-    """The command's table with a sparkline of each row after the dimension."""
+    """The command's table with a sparkline of each row (oldest to newest) after
+    the dimension, then the months newest first: the latest are on screen
+    however narrow the terminal, the older ones a scroll to the right."""
     out = run(analysis, opts)
     rt = out.tables[0]
     by = out.extras["by"]
     months = [c.key for c in rt.columns if c.key != by]
     spark = [sparkline([row[m] for m in months]) for row in rt.frame.iter_rows(named=True)]
     frame = rt.frame.with_columns(pl.Series("spark", spark, dtype=pl.String))
-    frame = frame.select(by, "spark", *months)
-    columns = [rt.columns[0], render.ColumnSpec("spark", "text", priority=0), *rt.columns[1:]]
+    frame = frame.select(by, "spark", *reversed(months))
+    spark_spec = render.ColumnSpec("spark", "text", priority=0)
+    columns = [rt.columns[0], spark_spec, *reversed(rt.columns[1:])]
     out.tables = [render.ResultTable(rt.title, frame, columns, rt.footer, rt.currency)]
+    out.notes = [f"{HINT} · months newest first"]
     return out
 
 
