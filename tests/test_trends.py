@@ -138,6 +138,24 @@ def test_default_window_is_twelve_months_ending_with_as_of(data: Path) -> None:
     assert regular["2024-07"] == 3 and regular["2025-06"] == 2
 
 
+def test_months_before_the_first_start_are_not_built(data: Path, monkeypatch) -> None:
+    import cxtui.engine.asof as asof
+
+    built: list[date] = []
+    real = asof._columns_at
+
+    def counting(a, day, columns):
+        built.append(day)
+        return real(a, day, columns)
+
+    monkeypatch.setattr(asof, "_columns_at", counting)
+    out = as_json("trends", str(data), "--months", "20")  # 2023-11 … 2025-06
+    assert list(out[0])[1] == "2023-11" and len(out[0]) == 21
+    assert min(built) == date(2024, 1, 31) and len(built) == 17  # a starts 2024-01-01
+    regular = next(r for r in out if r["lifecycle"] == "Regular")
+    assert regular["2023-12"] == 0 and regular["2024-02"] == 1
+
+
 def test_the_engine_columns_equal_a_full_analysis_opened_at_that_date(data: Path) -> None:
     analysis = open_analysis(data, as_of=AS_OF, use_cache=False)
     cols = ["lifecycle", "risk_score", "revenue_tier", "engagement", "risk_band", "status"]

@@ -64,9 +64,12 @@ def month_scope(
     firsts = tr.months_of(as_of, months)
     if not tr.is_derived(scope, by):
         return scope, None, firsts
-    days = [tr.measured_at(first, as_of) for first in firsts]
-    scope, names = engine.scope_at(analysis, by, days)
-    return scope, {first: names[day] for first, day in zip(firsts, days, strict=True)}, firsts
+    days = {first: tr.measured_at(first, as_of) for first in firsts}
+    # a month ending before the first customer's start has no one to count: not built
+    since = analysis.facts["start_date"].min() if analysis.facts.height else None
+    built = [day for day in days.values() if since is not None and day >= since]  # type: ignore[operator]
+    scope, names = engine.scope_at(analysis, by, built)
+    return scope, {first: names.get(day, by) for first, day in days.items()}, firsts
 
 
 def _subtitle(analysis: Analysis) -> str:
