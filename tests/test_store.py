@@ -19,6 +19,7 @@ from cxtui.data.load import dataset_state, open_dataset
 from cxtui.store import MANIFEST, fingerprint, parquet_files
 from tests.store_fixtures import (
     AS_OF,
+    assert_same_store,
     build,
     check_answers,
     commands,
@@ -193,6 +194,21 @@ def test_events_are_kept_per_customer_day_and_type_with_their_count(tmp_path: Pa
         == kept.rows()
     )
     assert same_output(("engagement",), data, store, "--as-of", "2025-06-30", "--no-cache") == []
+
+
+def test_a_large_table_is_counted_in_parts_by_id(edges, tmp_path: Path, monkeypatch) -> None:
+    """Above PART_ROWS rows the events are split by a hash of the id and each
+    part counted alone (the memory of one group-by): the same store."""
+    import cxtui.engine.store
+
+    monkeypatch.setattr(cxtui.engine.store, "PART_ROWS", 2)
+    data, store, extra = edges["derived"]
+    parted = tmp_path / "parted"
+    build(data, parted, *extra)
+    files = parquet_files(parted / "table-events.parquet")
+    assert len(files) >= 2  # 5 events in parts of about 2 rows: a folder of parts
+    assert_same_store(store, parted)
+    assert same_output(("engagement",), data, parted, *extra, "--no-cache") == []
 
 
 # ---------------------------------------------------------------- freshness and errors

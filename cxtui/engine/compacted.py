@@ -65,9 +65,13 @@ def rows(ds: Dataset, table: str) -> pl.LazyFrame:
     return ds.whole.get(table, ds.tables[table]).select(kept_columns(ds, table))
 
 
+def counted(rows: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
+    """The distinct rows of `keys`, each with how many rows it stands for."""
+    return rows.group_by(keys).agg(pl.len().alias(WEIGHT))
+
+
 def events(ds: Dataset) -> pl.LazyFrame:
-    keys = kept_columns(ds, "events")
-    return rows(ds, "events").group_by(keys).agg(pl.len().alias(WEIGHT))
+    return counted(rows(ds, "events"), kept_columns(ds, "events"))
 
 
 def store_tables(ds: Dataset) -> dict[str, pl.LazyFrame]:

@@ -33,7 +33,7 @@ from cxtui.data.load import (
     store_table,
 )
 from cxtui.data.remote import RemotePath
-from cxtui.engine import build
+from cxtui.engine import build, compacted
 from cxtui.engine.collect import collect, collect_all
 from cxtui.engine.compacted import STORE_TABLES, WEIGHT, WEIGHTED, store_tables
 from cxtui.errors import CxError
@@ -152,15 +152,45 @@ def _polars_parts(ds: Dataset, work: Path) -> tuple[dict[str, pl.DataFrame], pl.
     aggregates = dict(zip(lazy, done, strict=True))
     for table, frame in aggregates.items():
         _write(frame, work / aggregate_name(table))
-    for table, rows in store_tables(ds).items():
+    for table, lazy in store_tables(ds).items():
         try:
-            rows.sink_parquet(work / table_name(table))
+            if table in WEIGHTED and ds.row_counts.get(table, 0) > PART_ROWS:
+                _sink_counted_in_parts(ds, table, work)
+            else:
+                lazy.sink_parquet(work / table_name(table))
         except (pl.exceptions.PolarsError, OSError) as exc:
             raise CxError(
                 f"{ds.root}: table {table}: cannot write it to the store ({exc}); "
                 "fix: run `cxtui validate DATA`, and check the space left in --out"
             ) from None
     return aggregates, customers
+
+
+# Rows of a table counted per distinct row (`compacted.counted`) in one go: the
+# group-by holds every distinct row in memory (M's 28M events: 4.5 GB), so a
+# larger table is split by a hash of the id first and each part counted alone.
+PART_ROWS = 4_000_000
+
+
+def _sink_counted_in_parts(ds: Dataset, table: str, work: Path) -> None:
+    """`compacted.counted` over the table's rows, written as a folder of part
+    files: one streaming pass puts the rows in ~PART_ROWS-row parts by a hash
+    of customer_id (a customer's rows, hence each distinct row, in one part),
+    then each part is counted on its own (the parts' rows are disjoint)."""
+    parts = -(-ds.row_counts[table] // PART_ROWS)
+    split = work / f".{table}-by-id"
+    part = (pl.col("customer_id").hash(seed=0) % parts).alias("__part")
+    compacted.rows(ds, table).with_columns(part).sink_parquet(
+        pl.PartitionBy(split, key="__part", include_key=False), mkdir=True
+    )
+    out = work / table_name(table)
+    out.mkdir()
+    keys = compacted.kept_columns(ds, table)
+    for i, folder in enumerate(sorted(split.iterdir())):
+        compacted.counted(pl.scan_parquet(parquet_files(folder)), keys).sink_parquet(
+            out / f"part-{i:05d}.parquet"
+        )
+    shutil.rmtree(split)
 
 
 def _read_parts(ds: Dataset, work: Path) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
