@@ -316,15 +316,19 @@ class Derived:
 
     folder: Path | None = None
     values: dict[str, Any] = field(default_factory=dict)
-    # reentrant: a result may need another; one at a time, so two panes asking for
-    # the same result at once compute it once
-    lock: threading.RLock = field(default_factory=threading.RLock)
+    # one lock per result (reentrant: a result may need another), so two panes
+    # asking for the same result at once compute it once, and different results
+    # (the report's jobs) are computed side by side
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    locks: dict[str, threading.RLock] = field(default_factory=dict)
 
     def get(self, name: str, compute: Callable[[], Any]) -> Any:
         """Result `name`, computed by `compute()` on first use (an error is not kept)."""
         if name in self.values:  # no wait for another result being computed
             return self.values[name]
         with self.lock:
+            one = self.locks.setdefault(name, threading.RLock())
+        with one:
             if name not in self.values:
                 self.values[name] = compute()
             return self.values[name]

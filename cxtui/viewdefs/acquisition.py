@@ -64,7 +64,14 @@ def _footer(analysis: Analysis, by: str) -> str:
 
 
 def acquisition_result(analysis: Analysis, months: int, by: str):
-    """(the per-value table, the total row as a dict)."""
+    """(the per-value table, the total row as a dict), computed once per analysis
+    (the pane, the report and the insights' channels share it)."""
+    return analysis.derived.get(
+        f"acquisition:{months}:{by}", lambda: _acquisition_result(analysis, months, by)
+    )
+
+
+def _acquisition_result(analysis: Analysis, months: int, by: str):
     scope, clv = analysis.scope, _clv(analysis)
     rows, total = engine.collect_all(
         [acq.acquisition(scope, months, by, clv), acq.acquisition_total(scope, months, clv)]

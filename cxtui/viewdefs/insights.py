@@ -25,7 +25,8 @@ views = lazy("cxtui.views")
 engine = lazy("cxtui.engine")
 insights = lazy("cxtui.metrics.insights")
 retention = lazy("cxtui.metrics.retention")
-acquisition = lazy("cxtui.metrics.acquisition")
+acquisition_view = lazy("cxtui.viewdefs.acquisition")
+lift_view = lazy("cxtui.viewdefs.lift")
 lift = lazy("cxtui.metrics.lift")
 render = lazy("cxtui.render")
 pl = lazy("polars")
@@ -99,20 +100,15 @@ def find(analysis: Analysis) -> tuple[list[Any], list[str]]:
         notes.append("lowest-NRR segment: needs a monthly table and a segment column")
     if ds.has("spend") and "channel" in scope.fact_columns():
         try:
-            clv = None
-            channels = engine.collect(
-                acquisition.acquisition(scope, CHANNEL_MONTHS, "channel", clv)
-            )
-            found += insights.channel_insights(channels, CHANNEL_MONTHS, money)
+            channels, _ = acquisition_view.acquisition_result(analysis, CHANNEL_MONTHS, "channel")
+            found += insights.channel_insights(channels.frame, CHANNEL_MONTHS, money)
         except CxError as exc:
             notes.append(f"channel LTV:CAC: {exc}")
     else:
         notes.append("best and worst channel LTV:CAC: needs a spend table and customers.channel")
     if ds.has("events"):
         try:
-            subject = lift.lift_subject(scope)
-            lift.check_lift(subject, engine.collect(lift.lift_check(scope, subject)))
-            summary = engine.collect(lift.lift_summary(scope, subject)).row(0, named=True)
+            summary = lift_view.compute(analysis, None, None).summary
             opportunity = insights.lift_insight(summary, money)
             found += [opportunity] if opportunity else []
         except CxError:

@@ -102,6 +102,14 @@ def event_types(analysis: Analysis) -> list[str]:
 
 
 def compute(analysis: Analysis, event: str | None, flag: str | None) -> Lift:
+    """One lift, computed once per analysis (the pane, the report and the
+    insights' lift opportunity share it)."""
+    if flag is None and event is None:
+        event = DEFAULT_EVENT
+    return analysis.derived.get(f"lift:{event}:{flag}", lambda: _compute(analysis, event, flag))
+
+
+def _compute(analysis: Analysis, event: str | None, flag: str | None) -> Lift:
     scope = analysis.scope
     subject = metrics.lift_subject(scope, event=event, flag=flag)
     checked = engine.collect(metrics.lift_check(scope, subject))
