@@ -1,15 +1,15 @@
 """Benchmarks for SPEC §5 and §13: cxtui against the scan floor and the best peer,
 for `report` and every registered view, cold and warm, in one run per size.
 
-    python bench/bench.py --sizes M --tui                # what docs/performance.md reports
+    python bench/bench.py --sizes M --tui --profile      # what docs/performance.md reports
     python bench/bench.py --sizes S                      # quick (S is the bundled demo)
     python bench/bench.py --sizes M --append-to docs/performance.md
     python bench/bench.py --sizes M --views report,revenue  # only some commands
 
-Each measurement is a separate process; wall time and peak RSS come from
-os.wait4 for that process alone, and the 1-minute load average is noted after
-each (the machine is shared: ratios from the same run are what count). In one
-run per size:
+Each measurement is a separate process; wall time, CPU seconds and peak RSS
+come from os.wait4 for that process alone, and the 1-minute load average is
+noted after each (the machine is shared: ratios from the same run are what
+count). In one run per size:
 
 - the scan floor, `../shared/bench/floor.py DATA` (Polars grouping every table
   by customer_id: the seconds it prints, without its interpreter's start);
@@ -19,10 +19,12 @@ run per size:
   value by value. The peers in ../shared are called, never copied; without
   that folder they are skipped with a note;
 - `cxtui report` cold (an empty cache folder: what a first run costs) and warm
-  (the same command again);
+  (the same command again), in `--runs` rounds interleaved with the peers;
 - every view of the registry (`cxtui.viewdefs.all_views`), cold and warm, with
-  the arguments in VIEW_ARGS where a view needs some. `overview` cold is
-  almost only the facts build, so "− facts" is a view's cold time minus it;
+  the arguments in VIEW_ARGS where a view needs some, then account detail.
+  `overview` cold is almost only the facts build, so "− facts" is a view's
+  cold time minus overview's;
+- with --profile, bench/report_parts.py: the report's stages one at a time;
 - with --tui, the TUI timings of bench/tui_timings.py (inside the app, warm).
 
 Every command gets `--as-of` (the dataset's own latest date, as a first run
@@ -157,12 +159,54 @@ class SizeResult:
     profile: list[tuple[dict, dict | None]] = field(default_factory=list)
 
 
+# The cxtui code every process of the run imports (see `snapshot_code`); None:
+# the working tree itself (--live).
+CODE: Path | None = None
+
+
+def code_env(env: dict | None = None) -> dict:
+    """`env` (default: this process's) with PYTHONPATH leading to CODE."""
+    env = dict(os.environ if env is None else env)
+    if CODE is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CODE), env.get("PYTHONPATH")]))
+    return env
+
+
+def snapshot_code() -> tuple[Path, str]:
+    """A copy of the cxtui package as it is now, compiled, for the whole run.
+    Other sessions edit the working tree while the bench runs, and the caches are
+    keyed by the code: a file changed between a cold run and its warm run made
+    the "warm" run rebuild (30 s for a warm report on M). Returns the copy's
+    root and a description of the code it holds."""
+    import compileall
+
+    root = Path(tempfile.mkdtemp(prefix="cxtui-bench-code-"))
+    shutil.copytree(REPO / "cxtui", root / "cxtui", ignore=shutil.ignore_patterns("__pycache__"))
+    compileall.compile_dir(root, quiet=1)  # the first measured process compiles nothing
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+        return done.stdout.strip()
+
+    changed = len(git("status", "--porcelain", "--", "cxtui").splitlines())
+    return (
+        root,
+        f"commit {git('rev-parse', '--short', 'HEAD')} + {changed} uncommitted cxtui/ files",
+    )
+
+
 def measure(cmd: list[str], env: dict | None = None, keep_stdout: bool = False) -> Run:
-    """Run `cmd` as its own process: wall time and peak RSS from os.wait4."""
+    """Run `cmd` as its own process: wall time and peak RSS from os.wait4. It
+    imports cxtui from CODE (and starts there, so `python -m` does not find the
+    working tree's package first)."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(
-            cmd, stdout=out if keep_stdout else subprocess.DEVNULL, stderr=err, env=env
+            cmd,
+            stdout=out if keep_stdout else subprocess.DEVNULL,
+            stderr=err,
+            env=code_env(env),
+            cwd=CODE or REPO,
         )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
@@ -212,7 +256,12 @@ def dataset_facts(data: Path) -> tuple[str, int | None, str | None]:
         "print(ds.as_of, ds.row_counts.get('customers'), first)"
     )
     out = subprocess.run(
-        [sys.executable, "-c", script, str(data)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", script, str(data)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=code_env(),
+        cwd=CODE or REPO,
     ).stdout.split()
     count = int(out[1]) if out[1] != "None" else None
     return out[0], count, (out[2] if out[2] != "None" else None)
@@ -231,6 +280,8 @@ def view_commands(
 ) -> list[tuple[str, list[str]]]:
     """(view id, its arguments after DATA) for every registered view, then
     account detail of `customer` (SPEC §2; not a view of the registry)."""
+    if CODE is not None and str(CODE) not in sys.path:
+        sys.path.insert(0, str(CODE))
     from cxtui.viewdefs import all_views
 
     out = []
@@ -778,7 +829,16 @@ def main() -> None:
     parser.add_argument(
         "--append-to", type=Path, help="append the results as a dated section to this Markdown file"
     )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="run the working tree's cxtui (default: a copy taken at the start, see snapshot_code)",
+    )
     args = parser.parse_args()
+    global CODE
+    code = "the working tree, live"
+    if not args.live:
+        CODE, code = snapshot_code()
     stamp = time.strftime("%Y-%m-%d %H:%M")
     mem = ""
     try:
@@ -789,15 +849,20 @@ def main() -> None:
     machine = f"{platform.machine()}, {os.cpu_count()} cores{mem}"
     machine += f", Python {platform.python_version()}, {versions()}"
     command = "python bench/bench.py " + " ".join(sys.argv[1:])
-    print(f"# cxtui benchmarks — {stamp}\n{machine}", flush=True)
-    results = [bench_size(size.strip(), args) for size in args.sizes.split(",") if size.strip()]
+    print(f"# cxtui benchmarks — {stamp}\n{machine}\ncode: {code}", flush=True)
+    try:
+        results = [bench_size(s.strip(), args) for s in args.sizes.split(",") if s.strip()]
+    finally:
+        if CODE is not None:
+            shutil.rmtree(CODE, ignore_errors=True)
     header = [
         f"## Round 2 — {stamp[:10]}",
         "",
-        f"Measured {stamp} by `{command}`: {machine}. Each figure is one process "
-        "(wall time, peak RSS from `os.wait4`), best of the run's rounds; the load "
-        "average beside each is the machine's 1-minute load after it (other sessions "
-        "share these 2 cores, so only ratios from the same run count).",
+        f"Measured {stamp} by `{command}`: {machine}; cxtui at {code}. Each figure is "
+        "one process (wall time, CPU seconds, peak RSS from `os.wait4`), best of the "
+        "run's rounds; the load average beside each is the machine's 1-minute load "
+        "after it (other sessions share these 2 cores, so only ratios from the same "
+        "run count).",
     ]
     text = markdown(results, header)
     print("\n" + text)
