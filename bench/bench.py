@@ -601,6 +601,20 @@ def bench_size(size: str, args: argparse.Namespace) -> SizeResult:
     for row in res.views:
         if facts_build is not None and row.cold is not None and row.cold.ok:
             row.minus_facts = row.cold.wall - facts_build
+    if facts_build is not None:
+        # what the five panes alone cost cxtui: the facts, and the panes from them
+        # (overview's own query is ~0.01 s), against the same floor and peer
+        for label, base in (
+            ("scan floor", floor),
+            ("fast_panes.py", fast.wall if fast and fast.ok else None),
+        ):
+            if base:
+                res.rows.append(
+                    Row(
+                        f"overview cold (≈ the facts build) ÷ {label}",
+                        ratio=f"{facts_build / base:.2f}×",
+                    )
+                )
 
     # -------- the report's stages, one at a time (--profile)
     if args.profile:
