@@ -13,6 +13,30 @@ from cxtui.tui.app import CxApp
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 pytestmark = pytest.mark.skipif(not DEMO.is_dir(), reason="data/demo not generated")
 
+# keys pressed, or "pane:ID" to go to a pane beyond the number keys
+SCREENS = {
+    "overview": [],
+    "insights": ["2"],
+    "segments": ["3"],
+    "top": ["4"],
+    "churn": ["5"],
+    "at-risk": ["6"],
+    "segment-drill": ["3", "enter"],
+    "account": ["6", "enter"],
+    "retention": ["pane:retention"],
+    "revenue": ["pane:revenue"],
+    "cohorts": ["pane:cohorts"],
+    "trends": ["pane:trends"],
+    "migration": ["pane:migration"],
+    "acquisition": ["pane:acquisition"],
+    "clv": ["pane:clv"],
+    "satisfaction": ["pane:satisfaction"],
+    "support": ["pane:support"],
+    "engagement": ["pane:engagement"],
+    "lift": ["pane:lift"],
+    "flows": ["pane:flows"],
+}
+
 
 async def _settled(pilot) -> None:
     app = pilot.app
@@ -26,16 +50,15 @@ async def _settled(pilot) -> None:
 
 
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
-@pytest.mark.parametrize(
-    "keys",
-    [[], ["3"], ["4"], ["5"], ["6"], ["3", "enter"], ["6", "enter"]],
-    ids=["overview", "segments", "top", "churn", "at-risk", "segment-drill", "account"],
-)
-def test_pane_snapshot(snap_compare, size, keys) -> None:
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_pane_snapshot(snap_compare, size, screen) -> None:
     async def run_before(pilot) -> None:
         await _settled(pilot)
-        for key in keys:
-            await pilot.press(key)
+        for key in SCREENS[screen]:
+            if key.startswith("pane:"):
+                pilot.app.screen.action_pane(key.removeprefix("pane:"))
+            else:
+                await pilot.press(key)
             await _settled(pilot)
 
     app = CxApp(DEMO, use_cache=False)

@@ -124,9 +124,11 @@ class TablePane(Pane):
             return
         detail = Text()
         if row is not None:
-            who = row.get("name") or row.get("customer_id")
+            # whom the row is about: an account, or a titled finding (insights)
+            who = row.get("name") or row.get("customer_id") or row.get("title")
             value = row.get(column)
-            detail.append(f"{safe_text(who, 40)}: ", style="bold")
+            if who is not None:
+                detail.append(f"{safe_text(who, 40)}: ", style="bold")
             empty = "no signal fires" if column == "signals" else f"no {column}"
             detail.append(safe_text(value) if value else empty)
             detail.append("\n")
