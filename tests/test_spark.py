@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from cxtui.cli import app
 from tests.store_fixtures import (
     AS_OF,
     assert_same_store,
@@ -28,6 +29,7 @@ from tests.store_fixtures import (
     check_answers,
     edge_csv,
     edge_derived,
+    runner,
     same_output,
 )
 
@@ -81,6 +83,24 @@ def test_customers_derived_from_orders_and_the_hand_worked_answers(spark, tmp_pa
     check_answers(spark_store)
     assert_same_store(polars_store, spark_store)
     assert same_output(("overview",), data, spark_store, "--as-of", "2025-06-30") == []
+
+
+def test_a_delta_table_is_the_polars_engines_to_read(spark, tmp_path: Path) -> None:
+    deltalake = pytest.importorskip("deltalake", reason="the lakehouse extra is not installed")
+    import polars as pl
+
+    data = edge_derived(tmp_path / "data")
+    events = pl.read_parquet(data / "events.parquet")
+    (data / "events.parquet").unlink()
+    deltalake.write_deltalake(data / "events_delta", events.to_arrow())
+    (data / "cxtui.toml").write_text('[tables.events]\npath = "events_delta"\nformat = "delta"\n')
+    result = runner.invoke(
+        app, ["build", str(data), "--out", str(tmp_path / "s"), "--engine", "spark", "--no-cache"]
+    )
+    assert result.exit_code == 2
+    assert "table events is delta" in result.stderr
+    assert "fix: use --engine polars" in result.stderr
+    build(data, tmp_path / "polars")  # which reads it
 
 
 # ---------------------------------------------------------------- Spark Connect

@@ -8,6 +8,7 @@ second step in Polars on the aggregates. PySpark is imported only here (the
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,12 @@ def build_parts(
                 for t in STORE_TABLES
                 if ds.has(t)
             }
+            # a table both steps read is typed once (the Python workers' share of
+            # the work) and kept as Parquet beside the store until both have run
+            staged = folder / ".typed"
+            for table in aggregates.AGGREGATES.keys() & frames.keys():
+                frames[table].write.mode("overwrite").parquet(str(staged / table))
+                frames[table] = spark.read.parquet(str(staged / table))
             for table, frame in aggregates.table_aggregates(ds, frames).items():
                 frame.write.mode("overwrite").parquet(str(folder / aggregate_name(table)))
             for table, frame in compacted.store_tables(ds, frames).items():
@@ -47,4 +54,5 @@ def build_parts(
             raise
         except Exception as exc:
             raise spark_error(exc, where) from None
+    shutil.rmtree(folder / ".typed", ignore_errors=True)
     return {"master": None if remote else where, "remote": remote, "version": version}
