@@ -34,8 +34,11 @@ from cxtui.views import overview_object
 
 runner = CliRunner()
 
+# finished entries: facts and others, probes, outputs, and results derived from
+# the facts (engine.cache.derived_cache_path: the CLV fit, facts as of a month's end)
 CACHE_FILE = re.compile(
-    r"^((facts|others)-[0-9a-f]{32}\.parquet|probe-[0-9a-f]{32}\.json|output-[0-9a-f]{32}\.txt)$"
+    r"^((facts|others)-[0-9a-f]{32}\.parquet|probe-[0-9a-f]{32}\.json|output-[0-9a-f]{32}\.txt"
+    r"|(clv|asof-\d{8})-[0-9a-f]{32}\.parquet)$"
 )
 
 ORDERS = {
