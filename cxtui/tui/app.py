@@ -136,6 +136,9 @@ class CxApp(App):
             text.append(safe_text(inv.where, 60), style="bold")
         if self.analysis.from_cache:
             text.append(" · facts from cache", style="dim")
+        store = self.analysis.ds.store
+        if store is not None and store.warning:  # an analysis store older than its inputs
+            text.append(f" · {safe_text(store.warning, 80)}", style="bold")
         return text
 
     # ------------------------------------------------------------ shared actions
