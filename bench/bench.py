@@ -24,7 +24,8 @@ count). In one run per size:
   the arguments in VIEW_ARGS where a view needs some, then account detail.
   `overview` cold is almost only the facts build, so "− facts" is a view's
   cold time minus overview's;
-- with --profile, bench/report_parts.py: the report's stages one at a time;
+- with --profile, bench/report_parts.py (the report's stages one at a time)
+  and bench/facts_parts.py (the facts build's steps);
 - with --tui, the TUI timings of bench/tui_timings.py (inside the app, warm).
 
 Every command gets `--as-of` (the dataset's own latest date, as a first run
@@ -155,8 +156,10 @@ class SizeResult:
     views: list[ViewRow] = field(default_factory=list)
     tui: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    # bench/report_parts.py's stages, cold and warm (--profile)
+    # bench/report_parts.py's stages, cold and warm, and bench/facts_parts.py's
+    # steps of the facts build (--profile)
     profile: list[tuple[dict, dict | None]] = field(default_factory=list)
+    facts_steps: list[dict] = field(default_factory=list)
 
 
 # The cxtui code every process of the run imports (see `snapshot_code`); None:
@@ -619,6 +622,9 @@ def bench_size(size: str, args: argparse.Namespace) -> SizeResult:
     # -------- the report's stages, one at a time (--profile)
     if args.profile:
         res.profile = report_profile(data, as_of)
+        script = [sys.executable, str(REPO / "bench" / "facts_parts.py"), str(data), as_of]
+        run = measure(script, keep_stdout=True)
+        res.facts_steps = json.loads(run.stdout.strip().splitlines()[-1]) if run.ok else []
 
     # -------- the TUI
     if args.tui:
@@ -806,6 +812,17 @@ def markdown(results: list[SizeResult], header: list[str]) -> str:
                         fmt_s(warm["cpu"]) if warm else "",
                     )
                 )
+        if res.facts_steps:
+            lines += [
+                "",
+                "The facts build step by step (`bench/facts_parts.py`):",
+                "",
+                cells("step", "time", "CPU", "rows out"),
+                "|---|---:|---:|---:|",
+            ]
+            for row in res.facts_steps:
+                out = f"{row['rows']:,}" if row["rows"] is not None else ""
+                lines.append(cells(row["step"], fmt_s(row["wall"]), fmt_s(row["cpu"]), out))
         if res.notes:
             lines += [
                 "",
