@@ -24,7 +24,8 @@ from cxtui.registry import (
     records,
     register,
 )
-from cxtui.viewdefs.revenue import OVERALL, group_rows
+from cxtui.viewdefs.common import breakdown_key
+from cxtui.viewdefs.revenue import group_rows
 
 if TYPE_CHECKING:
     from cxtui.engine import Analysis
@@ -171,10 +172,6 @@ def drill(ctx: DrillContext) -> Members | None:
     )
 
 
-def _set_by(opts: Opts, value: str) -> Opts:
-    return {**opts, "by": None if value == OVERALL else value}
-
-
 def command(opts: Opts, table: int) -> list[str]:
     metric, period, months, by = _options(opts)
     args = ["--metric", metric, "--period", period]
@@ -267,15 +264,7 @@ VIEW = register(
             # cannot take yet)
             PaneKey("m", "Logo/revenue", "metric", cycle=True),
             PaneKey("i", "Month/quarter", "period", cycle=True),
-            PaneKey(
-                "d",
-                "Dimension",
-                "by",
-                choices=lambda a, o: [OVERALL, *views.dimensions(a)],
-                apply=_set_by,
-                current=lambda o: o.get("by") or OVERALL,
-                title="Cohorts by",
-            ),
+            breakdown_key("Cohorts by"),
         ),
         export_name=lambda o: f"cohorts-{o.get('metric', 'logo')}-{o.get('period', 'month')}",
     )

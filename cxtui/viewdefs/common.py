@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from cxtui.registry import lazy
+from cxtui.registry import Opts, PaneKey, lazy
 
 if TYPE_CHECKING:
     import polars as pl
@@ -22,6 +22,24 @@ panes = lazy("cxtui.metrics.panes")
 engine = lazy("cxtui.engine")
 
 NONE = "(none)"  # the pickers' "no value" choice
+OVERALL = "(overall)"  # the dimension pick that removes a breakdown
+
+
+def _set_by(opts: Opts, value: str) -> Opts:
+    return {**opts, "by": None if value == OVERALL else value}
+
+
+def breakdown_key(title: str) -> PaneKey:
+    """`d`: break the pane down by a dimension, or by none ("(overall)")."""
+    return PaneKey(
+        "d",
+        "Dimension",
+        "by",
+        choices=lambda a, o: [OVERALL, *views.dimensions(a)],
+        apply=_set_by,
+        current=lambda o: o.get("by") or OVERALL,
+        title=title,
+    )
 
 
 def subtitle(analysis: Analysis) -> str:

@@ -19,13 +19,13 @@ from cxtui.registry import (
     Option,
     Opts,
     Output,
-    PaneKey,
     ReportPart,
     View,
     lazy,
     records,
     register,
 )
+from cxtui.viewdefs.common import breakdown_key
 
 if TYPE_CHECKING:
     import polars
@@ -38,7 +38,6 @@ mv = lazy("cxtui.metrics.movements")
 engine = lazy("cxtui.engine")
 
 DEFAULT_MONTHS = 12
-OVERALL = "(overall)"  # the pane's dimension pick that removes the breakdown
 
 # The movements (metrics.movements.MOVEMENTS) and buyer kinds (BUYER_KINDS),
 # named here too so that `cxtui --help` does not import polars.
@@ -290,10 +289,6 @@ def drill(ctx: DrillContext) -> Members | None:
     )
 
 
-def _set_by(opts: Opts, value: str) -> Opts:
-    return {**opts, "by": None if value == OVERALL else value}
-
-
 def command(opts: Opts, table: int) -> list[str]:
     args: list[str] = []
     if opts.get("months", DEFAULT_MONTHS) != DEFAULT_MONTHS:
@@ -389,17 +384,7 @@ VIEW = register(
         drill=drill,
         command=command,
         report=report,
-        keys=(
-            PaneKey(
-                "d",
-                "Dimension",
-                "by",
-                choices=lambda a, o: [OVERALL, *views.dimensions(a)],
-                apply=_set_by,
-                current=lambda o: o.get("by") or OVERALL,
-                title="Revenue by",
-            ),
-        ),
+        keys=(breakdown_key("Revenue by"),),
         export_name=lambda o: "revenue" + (f"-{o['by']}" if o.get("by") else ""),
     )
 )

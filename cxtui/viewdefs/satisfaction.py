@@ -24,6 +24,7 @@ from cxtui.registry import (
     records,
     register,
 )
+from cxtui.viewdefs.common import breakdown_key
 
 if TYPE_CHECKING:
     from cxtui.engine import Analysis
@@ -45,7 +46,6 @@ ACCOUNT_GROUPS = {
 }
 GROUP_LABELS = {"promoters": "Promoters", "passives": "Passives", "detractors": "Detractors"}
 ALL_RESPONDENTS = "All respondents"
-OVERALL = "(overall)"  # the pane's dimension pick that removes the breakdown
 WINDOWS = ["30d", "90d", "180d", "12m"]  # the pane's window picks
 
 # The pane's tables, by index (drill-downs and the `c` command read it).
@@ -374,10 +374,6 @@ def command(opts: Opts, table: int) -> list[str]:
     return args + (["--by", opts["by"]] if opts.get("by") and table == MAIN else [])
 
 
-def _set_by(opts: Opts, value: str) -> Opts:
-    return {**opts, "by": None if value == OVERALL else value}
-
-
 # ---------------------------------------------------------------- the report
 
 
@@ -469,15 +465,7 @@ VIEW = register(
         command=command,
         report=report,
         keys=(
-            PaneKey(
-                "d",
-                "Dimension",
-                "by",
-                choices=lambda a, o: [OVERALL, *views.dimensions(a)],
-                apply=_set_by,
-                current=lambda o: o.get("by") or OVERALL,
-                title="Satisfaction by",
-            ),
+            breakdown_key("Satisfaction by"),
             PaneKey(
                 "w",
                 "Window",
