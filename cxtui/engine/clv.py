@@ -140,7 +140,12 @@ def _load_or_fit(analysis: Analysis) -> ClvResult:
 
     # in customer_id order: predictions keep the summary's order, and ranking
     # them then sorts one float key (`clv_tables.rank_order`)
-    summary = collect(clv.clv_summary(analysis.scope).sort("customer_id"))
+    # two collects: the order days first, then the first days' rows joined to
+    # them, so that the orders are not read by both steps at once (memory)
+    scope = analysis.scope
+    days = collect(clv.clv_order_days(scope))
+    summary = collect(clv.clv_summary(scope, days.lazy()).sort("customer_id"))
+    del days
     fit = clv.fit_clv(summary)
     predictions = clv.clv_predictions(summary, fit)
     result = ClvResult(predictions, fit.parameters(), fit.notes, _state(fit))

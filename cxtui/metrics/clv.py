@@ -4,7 +4,8 @@ model (Fader, Hardie & Lee 2005, "RFM and CLV: using iso-value curves") for thei
 value, fitted by maximum likelihood on the dataset's own orders up to as_of, in days.
 
 Three steps, so that only the engine collects:
-1. `clv_summary(scope)` builds the per-customer (x, t_x, T, monetary) LazyFrame;
+1. `clv_summary(scope)` builds the per-customer (x, t_x, T, monetary) LazyFrame
+   (`clv_order_days` its first step, which the engine may collect on its own);
 2. `fit_clv(summary)` fits both models on the collected summary (numpy / scipy);
 3. `clv_predictions(summary, fit)` gives p_alive, expected_orders_365d,
    expected_aov and clv_12m per customer, keyed by customer_id.
@@ -63,38 +64,59 @@ PARAMETER_KEYS = ("r", "alpha", "a", "b", "p", "q", "v", "customers_fitted")
 # ---------------------------------------------------------------- the summary (polars)
 
 
-def clv_summary(scope: Scope) -> pl.LazyFrame:
+def clv_order_days(scope: Scope) -> pl.LazyFrame:
+    """Per customer of the scope's universe with an orders row up to as_of:
+    `frequency` (distinct order days − 1), the first and last order day and the
+    total amount (`_first`, `_last`, `_total`): one pass over the orders, the
+    first step of `clv_summary`."""
+    customers = scope.universe.select("customer_id")
+    date = pl.col("order_date")
+    return (
+        scope.table("orders")
+        .join(customers, on="customer_id", how="semi")
+        .group_by("customer_id")
+        .agg(
+            (date.n_unique() - 1).cast(pl.Int64).alias("frequency"),
+            date.min().alias("_first"),
+            date.max().alias("_last"),
+            pl.col("amount").sum().cast(pl.Float64).alias("_total"),
+        )
+    )
+
+
+def clv_summary(scope: Scope, order_days: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """One row per customer of the scope's universe with at least one orders row
     up to as_of: `frequency` (x), `recency` (t_x), `age` (T), all in days, and
     `monetary` (the mean per-day order sum of the repeat days; null when x = 0).
+    `order_days`: `clv_order_days(scope)`, when already collected.
 
     Every orders row is an order (SPEC §2): refunds and rows without an amount
     make order days; a day's amount is the sum of its rows (a missing amount
     adds 0). Ids that are not customers are left out (SPEC §6: they count only
     in the revenue and mrr totals); with --where only the matching customers.
+
+    The first day's sum comes from its rows alone (a join on the customer and
+    that day), and monetary = (total − first day's sum) ÷ x: cheaper in time
+    and memory than grouping every (customer, day) pair, nearly as many as the
+    rows.
     """
-    as_of = scope.as_of
-    customers = scope.universe.select("customer_id")
-    per_day = (
+    days = clv_order_days(scope) if order_days is None else order_days
+    first_day = (
         scope.table("orders")
-        .join(customers, on="customer_id", how="semi")
-        .group_by("customer_id", "order_date")
-        .agg(pl.col("amount").sum().cast(pl.Float64).alias("day_amount"))
-    )
-    first = pl.col("order_date").min()
-    per_customer = per_day.group_by("customer_id").agg(
-        (pl.len() - 1).cast(pl.Int64).alias("frequency"),
-        (pl.col("order_date").max() - first).dt.total_days().cast(pl.Int64).alias("recency"),
-        (pl.lit(as_of) - first).dt.total_days().cast(pl.Int64).alias("age"),
-        pl.col("day_amount").sum().alias("_total"),
-        pl.col("day_amount").get(pl.col("order_date").arg_min()).alias("_first_day"),
+        .join(
+            days.select("customer_id", pl.col("_first").alias("order_date")),
+            on=["customer_id", "order_date"],
+            how="inner",
+        )
+        .group_by("customer_id")
+        .agg(pl.col("amount").sum().cast(pl.Float64).alias("_first_day"))
     )
     x = pl.col("frequency")
-    return per_customer.select(
+    return days.join(first_day, on="customer_id", how="left").select(
         "customer_id",
         "frequency",
-        "recency",
-        "age",
+        (pl.col("_last") - pl.col("_first")).dt.total_days().cast(pl.Int64).alias("recency"),
+        (pl.lit(scope.as_of) - pl.col("_first")).dt.total_days().cast(pl.Int64).alias("age"),
         pl.when(x > 0)
         .then((pl.col("_total") - pl.col("_first_day")) / x)
         .otherwise(None)
