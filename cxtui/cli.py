@@ -20,6 +20,7 @@ import typer
 from cxtui import __version__
 
 if TYPE_CHECKING:
+    from cxtui.data.load import Dataset
     from cxtui.data.remote import RemotePath
     from cxtui.engine import Analysis
 
@@ -195,10 +196,11 @@ def parse_as_of(text: str | None) -> date | None:
 
 
 @contextlib.contextmanager
-def working(message: str, delay: float = 0.6):
+def working(message: str, delay: float = 0.6, label: str | None = None):
     """A spinner on stderr while slow work runs (a cold build on a big dataset),
     shown only after `delay` seconds and only when stderr is a terminal: warm
-    runs, pipes, CI and tests see nothing."""
+    runs, pipes, CI and tests see nothing. The stages the work reports
+    (`cxtui.progress.stage`) replace `message` after `label`."""
     if not sys.stderr.isatty() or os.environ.get("CI") or os.environ.get("TERM") == "dumb":
         yield
         return
@@ -207,11 +209,15 @@ def working(message: str, delay: float = 0.6):
     from rich.console import Console
     from rich.text import Text
 
+    from cxtui.progress import reporting
     from cxtui.render import safe_text
 
     status = Console(stderr=True).status(Text(safe_text(message)))
     done = threading.Event()
     started: list[bool] = []
+
+    def show(stage: str) -> None:  # the stage the work has reached (cxtui.progress)
+        status.update(Text(safe_text(f"{label or message} — {stage}…")))
 
     def start_later() -> None:
         if not done.wait(delay):
@@ -221,7 +227,8 @@ def working(message: str, delay: float = 0.6):
     timer = threading.Thread(target=start_later, daemon=True)
     timer.start()
     try:
-        yield
+        with reporting(show):
+            yield
     finally:
         done.set()
         timer.join()
@@ -229,27 +236,86 @@ def working(message: str, delay: float = 0.6):
             status.stop()
 
 
-def load(
+def open_data(
     data: str | None,
     as_of: str | None,
-    where: str | None,
     config: Path | None,
     no_cache: bool = False,
     cache_dir: Path | None = None,
-) -> Analysis:
-    from cxtui.engine import open_analysis
+) -> Dataset:
+    """Open a printing command's dataset (its probes from the cache unless --no-cache)."""
+    from cxtui.data.load import open_dataset
+    from cxtui.engine import default_cache_dir
 
-    root = resolve_data(data)
-    with working(f"reading {root} and computing the per-customer facts…"):
-        return open_analysis(
-            root,
-            config=config,
-            as_of=parse_as_of(as_of),
-            where=where,
-            cache_dir=cache_dir,
-            use_cache=not no_cache,
-            background=True,  # the command's queries run while the facts cache is written
-        )
+    probe_cache = None if no_cache else (cache_dir or default_cache_dir())
+    return open_dataset(resolve_data(data), config, parse_as_of(as_of), probe_cache)
+
+
+def analysis_for(
+    ds: Dataset, where: str | None, no_cache: bool = False, cache_dir: Path | None = None
+) -> Analysis:
+    """An opened dataset's analysis: the per-customer facts, from the cache or built."""
+    from cxtui.engine import analysis_of
+
+    with working(f"reading {ds.root} and computing the per-customer facts…", label=str(ds.root)):
+        # background: the command's queries run while the facts cache is written
+        return analysis_of(ds, where, cache_dir, not no_cache, background=True)
+
+
+class _Recorder:
+    """sys.stdout while a command prints: every write goes through to the real
+    stream and is kept, so that the finished output can be cached. A terminal
+    stays a terminal to whoever asks (Rich's colour and width detection)."""
+
+    def __init__(self, out) -> None:
+        self._out = out
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return self._out.write(text)
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding, flush, …
+        return getattr(self._out, name)
+
+
+def output_shape(color: ColorMode, *parts: Any) -> list[str]:
+    """What shapes a command's printed text besides the data: the terminal (width,
+    whether it is one, its colours) and the command's own options (`parts`)."""
+    import json
+
+    from cxtui.render import make_console
+
+    console = make_console(color.value)
+    shape = [str(console.width), str(console.is_terminal), str(console.color_system)]
+    return shape + [json.dumps(p, sort_keys=True, default=str) for p in parts]
+
+
+@contextlib.contextmanager
+def printed_once(
+    ds: Dataset, cache_dir: Path | None, use_cache: bool, command: str, shape: list[str]
+):
+    """The output cache of every printing command: a second run on unchanged data
+    (the facts cache key: the same files, config, as_of and version, and the same
+    cxtui source) with the same options and terminal prints the finished text
+    kept by the first. Yields True when it has printed it (the command is done),
+    else False, and then keeps what the command prints, unless it fails."""
+    from cxtui.engine import output_cache_path, read_output_cache, write_output_cache
+
+    path = output_cache_path(ds, cache_dir, command, *shape) if use_cache else None
+    if path is not None and (text := read_output_cache(path)) is not None:
+        sys.stdout.write(text)
+        yield True
+        return
+    real = sys.stdout
+    recorder = _Recorder(real)
+    sys.stdout = recorder
+    try:
+        yield False
+    finally:
+        sys.stdout = real
+    if path is not None:
+        write_output_cache(path, "".join(recorder.parts))
 
 
 def jsonable(value: Any) -> Any:
@@ -362,23 +428,24 @@ def run_view(view, data: str | None, kwargs: dict[str, Any]) -> None:
         value = opts[o.name]
         if o.choices and value is not None and value not in o.choices:
             raise CxError(f"{o.flag} {value!r}: unknown; fix: use one of {', '.join(o.choices)}")
-    analysis = load(
-        data,
-        kwargs.pop("as_of", None),
-        kwargs.pop("where", None),
-        kwargs.pop("config", None),
-        kwargs.pop("no_cache", False),
-        kwargs.pop("cache_dir", None),
-    )
-    out = view.run(analysis, opts).limited(limit)
-    if fmt is Format.json:
-        emit_json(out.json_value())
-        return
-    currency = analysis.ds.config.currency
-    if out.summary is not None:
-        _print_any(render_object(out.summary, views.KINDS, fmt.value, out.title, currency), color)
-    for rt in out.tables_for(fmt.value):
-        emit(rt, fmt, color)
+    where, no_cache = kwargs.pop("where", None), kwargs.pop("no_cache", False)
+    cache_dir = kwargs.pop("cache_dir", None)
+    ds = open_data(data, kwargs.pop("as_of", None), kwargs.pop("config", None), no_cache, cache_dir)
+    shape = output_shape(color, fmt.value, where, limit, opts)
+    with printed_once(ds, cache_dir, not no_cache, f"view:{view.id}", shape) as done:
+        if done:
+            return
+        analysis = analysis_for(ds, where, no_cache, cache_dir)
+        out = view.run(analysis, opts).limited(limit)
+        if fmt is Format.json:
+            emit_json(out.json_value())
+            return
+        currency = analysis.ds.config.currency
+        if out.summary is not None:
+            summary = render_object(out.summary, views.KINDS, fmt.value, out.title, currency)
+            _print_any(summary, color)
+        for rt in out.tables_for(fmt.value):
+            emit(rt, fmt, color)
 
 
 def _print_any(out: Any, color: ColorMode) -> None:
@@ -429,22 +496,28 @@ def account(
             f"account: {data_or_id!r} looks like a dataset folder, and no customer id was "
             "given; fix: cxtui account DATA ID"
         )
-    analysis = load(data, as_of, where, config, no_cache, cache_dir)
-    result = views.account_result(analysis, cid)
-    if format is Format.json:
-        emit_json(account_json(result))
-    elif format is Format.markdown:
-        sys.stdout.write(account_markdown(result, analysis.ds.config.currency))
-    elif format in (Format.csv, Format.csv_raw):
+    if format in (Format.csv, Format.csv_raw):
         from cxtui.errors import CxError
 
         raise CxError("account has no CSV form; fix: use --format json, markdown or table")
-    else:
-        from cxtui.render import make_console
+    ds = open_data(data, as_of, config, no_cache, cache_dir)
+    shape = output_shape(color, format.value, where, cid)
+    with printed_once(ds, cache_dir, not no_cache, "account", shape) as done:
+        if done:
+            return
+        analysis = analysis_for(ds, where, no_cache, cache_dir)
+        result = views.account_result(analysis, cid)
+        currency = analysis.ds.config.currency
+        if format is Format.json:
+            emit_json(account_json(result))
+        elif format is Format.markdown:
+            sys.stdout.write(account_markdown(result, currency))
+        else:
+            from cxtui.render import make_console
 
-        console = make_console(color.value)
-        for part in account_renderables(result, analysis.ds.config.currency, console.width):
-            console.print(part)
+            console = make_console(color.value)
+            for part in account_renderables(result, currency, console.width):
+                console.print(part)
 
 
 @app.command()
@@ -460,51 +533,30 @@ def report(
     cache_dir: CacheDirOpt = None,
 ) -> None:
     """Every pane in one readable document, like a monthly customer report."""
-    from cxtui.data.load import open_dataset
-    from cxtui.engine import (
-        analysis_of,
-        default_cache_dir,
-        output_cache_path,
-        read_output_cache,
-        write_output_cache,
-    )
     from cxtui.errors import CxError
     from cxtui.render import json_dumps, make_console
     from cxtui.report import build_report, report_json, report_markdown, report_renderables
 
     if format in (Format.csv, Format.csv_raw):
         raise CxError("report has no CSV form; fix: use --format table, markdown or json")
-    console = make_console(color.value)
-    use_cache = not no_cache
-    ds = open_dataset(
-        resolve_data(data),
-        config,
-        parse_as_of(as_of),
-        (cache_dir or default_cache_dir()) if use_cache else None,
-    )
-    # A second run on unchanged data prints the finished report from the cache:
-    # same files, config, as_of and version (the facts cache key), same filter
-    # and the same output shape (format, width, terminal, colours).
-    shape = [format.value, str(console.width), str(console.is_terminal)]
-    shape += [str(console.color_system), where or ""]
-    cached_path = output_cache_path(ds, cache_dir, "report", *shape) if use_cache else None
-    if cached_path is not None and (text := read_output_cache(cached_path)) is not None:
-        sys.stdout.write(text)
-        return
-    with working(f"computing the report for {ds.root}…"):
-        rep = build_report(analysis_of(ds, where, cache_dir, use_cache, background=True))
-    if format is Format.json:
-        text = json_dumps(report_json(rep)) + "\n"
-    elif format is Format.markdown:
-        text = report_markdown(rep)
-    else:
-        with console.capture() as captured:
-            for part in report_renderables(rep, console.width):
-                console.print(part)
-        text = captured.get()
-    sys.stdout.write(text)
-    if cached_path is not None:
-        write_output_cache(cached_path, text)
+    ds = open_data(data, as_of, config, no_cache, cache_dir)
+    shape = output_shape(color, format.value, where)
+    with printed_once(ds, cache_dir, not no_cache, "report", shape) as done:
+        if done:
+            return
+        analysis = analysis_for(ds, where, no_cache, cache_dir)
+        with working(f"computing the report for {ds.root}…"):
+            rep = build_report(analysis)
+        if format is Format.json:
+            sys.stdout.write(json_dumps(report_json(rep)) + "\n")
+        elif format is Format.markdown:
+            sys.stdout.write(report_markdown(rep))
+        else:
+            console = make_console(color.value)
+            with console.capture() as captured:  # printed at once, not part by part
+                for part in report_renderables(rep, console.width):
+                    console.print(part)
+            sys.stdout.write(captured.get())
 
 
 @app.command()

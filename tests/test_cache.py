@@ -130,6 +130,13 @@ def cli(root: Path, cache_dir: Path | None, *extra: str, command: str = "overvie
     return result
 
 
+def drop_outputs(cache: Path) -> None:
+    """Forget the printed outputs, so that the next run reads the facts cache
+    (a warm run of the same command would print its kept output instead)."""
+    for entry in cache.glob("output-*.txt"):
+        entry.unlink()
+
+
 def warnings_in(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.strip()]
 
@@ -518,6 +525,7 @@ def test_corrupt_facts_file_warns_rebuilds_and_heals(shop: Path, cache: Path, da
     assert first.exit_code == 0
     [facts_file] = facts_files(cache)
     facts_file.write_bytes(damage(facts_file.read_bytes()))
+    drop_outputs(cache)
 
     result = cli(shop, cache)
     assert result.exit_code == 0, result.output
@@ -572,6 +580,7 @@ def test_corrupt_facts_and_probes_together(shop: Path, cache: Path) -> None:
     first = cli(shop, cache)
     for p in [*facts_files(cache), *probe_files(cache)]:
         p.write_bytes(b"garbage")
+    drop_outputs(cache)
     result = cli(shop, cache)
     assert result.exit_code == 0 and result.stdout == first.stdout
     assert len(warnings_in(result.stderr)) == 1
@@ -656,7 +665,7 @@ def test_runs_leave_no_temporary_files(shop: Path, cache: Path) -> None:
     open_analysis(shop, as_of=date(2025, 4, 1), cache_dir=cache)
     assert_only_cache_files(cache)
     assert len(facts_files(cache)) == 2 and len(probe_files(cache)) == 2
-    assert len(list(cache.glob("output-*.txt"))) == 1  # the report's
+    assert len(list(cache.glob("output-*.txt"))) == 4  # one per command
 
 
 def test_report_output_cache_follows_inputs_filter_and_format(shop: Path, cache: Path) -> None:
@@ -691,6 +700,54 @@ def test_report_output_cache_follows_inputs_filter_and_format(shop: Path, cache:
     changed = json.loads(report())
     assert changed["overview"]["orders_12m"] == json.loads(first)["overview"]["orders_12m"] + 1
     assert report() == report("--no-cache")
+
+
+def test_view_output_cache_follows_options_filter_format_and_inputs(
+    shop: Path, cache: Path
+) -> None:
+    """Every printing command keeps its finished output: a warm run prints it
+    (shown by doctoring it), another option, filter, format or input does not."""
+
+    def run(command: str, *extra: str) -> str:
+        args = [command, str(shop), "--cache-dir", str(cache), *extra]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        return result.stdout
+
+    by_region = run("segments", "--by", "region", "--format", "json")
+    assert run("segments", "--by", "region", "--format", "json") == by_region
+    [entry] = cache.glob("output-*.txt")
+    entry.write_text('{"doctored": true}\n')
+    assert json.loads(run("segments", "--by", "region", "--format", "json")) == {"doctored": True}
+    assert run("segments", "--by", "region", "--format", "json", "--no-cache") == by_region
+    by_segment = run("segments", "--by", "segment", "--format", "json")
+    assert json.loads(by_segment) != json.loads(by_region)
+    assert not run("segments", "--by", "region", "--format", "csv").startswith(("[", "{"))
+    limited = json.loads(run("segments", "--by", "region", "--format", "json", "--limit", "1"))
+    assert len(limited) == 1
+    filtered = run("segments", "--by", "region", "--format", "json", "--where", "segment = 'SMB'")
+    assert filtered != by_region
+    assert len(list(cache.glob("output-*.txt"))) == 5
+    # account detail too, per customer id
+    one = run("account", "a", "--format", "json")
+    assert run("account", "a", "--format", "json") == one
+    assert run("account", "b", "--format", "json") != one
+    # a changed input is a new key
+    entry.write_text(by_region)
+    orders = pl.read_parquet(shop / "orders.parquet")
+    pl.concat([orders, orders.head(1)]).write_parquet(shop / "orders.parquet")
+    stamp = (shop / "orders.parquet").stat().st_mtime + 10
+    os.utime(shop / "orders.parquet", (stamp, stamp))
+    after = run("segments", "--by", "region", "--format", "json")
+    assert after == run("segments", "--by", "region", "--format", "json", "--no-cache")
+    assert json.loads(after) != {"doctored": True}
+
+
+def test_failed_command_keeps_no_output(shop: Path, cache: Path) -> None:
+    args = ["account", str(shop), "NO-SUCH-ID", "--cache-dir", str(cache)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert not list(cache.glob("output-*.txt"))
 
 
 @pytest.mark.parametrize(

@@ -585,11 +585,13 @@ def test_cache_is_written_outside_the_dataset(hostile: Path, tmp_path: Path) -> 
     tables = [p for p in hostile.iterdir() if p.suffix == ".parquet"]
     others = [n for n in cached if n.startswith("others-") and n.endswith(".parquet")]
     assert len(facts) == len(others) == 1 and len(probes) == len(tables)
-    assert len(cached) == 2 + len(tables)
+    outputs = [n for n in cached if n.startswith("output-") and n.endswith(".txt")]
+    assert len(outputs) == 1  # the printed output, which the second run printed again
+    assert len(cached) == 3 + len(tables)
     explicit = tmp_path / "explicit"
     third = cli(hostile, "top", "--format", "json", "--cache-dir", str(explicit), cache=True)
     assert third.stdout == first.stdout
-    assert sorted({p.suffix for p in explicit.iterdir()}) == [".json", ".parquet"]
+    assert sorted({p.suffix for p in explicit.iterdir()}) == [".json", ".parquet", ".txt"]
 
 
 def test_unwritable_cache_dir_degrades_to_a_warning(hostile: Path, tmp_path: Path) -> None:

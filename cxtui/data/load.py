@@ -41,6 +41,7 @@ from cxtui.data.schema import (
 )
 from cxtui.errors import CxError
 from cxtui.metrics.periods import month_end
+from cxtui.progress import carried, stage
 
 # A table's source: a local file or folder, or an object in a store
 Location = Path | RemotePath
@@ -842,6 +843,7 @@ def load_table(
         cache, without_latest = (full, partial) if latest else (partial, None)
 
     def probe() -> Probe:
+        stage(f"checking {table}")
         kept = _read_probe(without_latest)  # kept by an --as-of run: add the date only
         if kept is not None:
             rows, _, notes, ordered = kept
@@ -1218,10 +1220,11 @@ def open_dataset(
     # GIL). Errors surface in table order, as they would one by one.
     from concurrent.futures import ThreadPoolExecutor
 
+    load = carried(load_table)  # the probes' stages reach this thread's listener
     with ThreadPoolExecutor(max_workers=3) as pool:
         # latest dates only to find as_of: not with --as-of, never for tickets
         futures = [
-            pool.submit(load_table, root, config, t, cache_dir, False, _wants_latest(t, as_of))
+            pool.submit(load, root, config, t, cache_dir, False, _wants_latest(t, as_of))
             for t in SCHEMA
         ]
     for future in futures:

@@ -30,6 +30,7 @@ from cxtui.metrics.facts import (
     other_ids,
     table_aggregates,
 )
+from cxtui.progress import rows_text, stage
 
 
 def _sorted_by_id(facts: pl.DataFrame) -> pl.DataFrame:
@@ -128,6 +129,8 @@ def facts_and_others(
     names the facts columns that copy the customers' own (`_copied_columns`).
     `facts_schemas` must follow every change here."""
     aggregates = table_aggregates(ds, count_nonfinite=True)
+    counts = {t: ds.row_counts.get(t) for t in [*aggregates, "customers"]}
+    stage(f"building the facts: one pass over {rows_text(counts)}")
     *done, customers = collect_all([*aggregates.values(), ds.tables["customers"]])
     return facts_from_aggregates(ds, dict(zip(aggregates, done, strict=True)), customers)
 
@@ -152,6 +155,7 @@ def facts_from_aggregates(
             ]
             df = df.drop(flags)
         collected[table] = df
+    stage(f"building the facts: joining and computing {customers.height:,} customers' columns")
     by_hash = _joined_by_hash(customers, collected)
     ids = customers.lazy().select("customer_id")
     if by_hash is not None:

@@ -30,6 +30,7 @@ from cxtui.atomic import write_atomic
 from cxtui.data.load import Dataset, dataset_state
 from cxtui.engine import build
 from cxtui.engine.collect import collect
+from cxtui.progress import stage
 
 
 def default_cache_dir() -> Path:
@@ -239,6 +240,8 @@ def build_facts(
         folder = cache_dir or default_cache_dir()
         facts_path = folder / f"facts-{key}.parquet"
         others_path = folder / f"others-{key}.parquet"
+        if facts_path.is_file():
+            stage("reading the facts from the cache")
         cached = _read_facts(ds, facts_path)
         others = _read_cache(others_path) if cached is not None else None
         notes = _read_lists(others_path, _NOTES_KEY)[0] if others is not None else None
@@ -261,6 +264,8 @@ def build_facts(
             (others_path, others, notes_meta),
             (facts_path, facts.drop(copied), facts_meta),
         ]
+        if not background:
+            stage("writing the facts cache")
         (_write_cache_soon if background else _write_cache)(files, root)
     return facts, others, False
 

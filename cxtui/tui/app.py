@@ -22,7 +22,7 @@ from cxtui.data.remote import as_location
 from cxtui.engine import Analysis
 from cxtui.errors import CxError
 from cxtui.render import safe_text
-from cxtui.tui.messages import AnalysisReady, TableReady
+from cxtui.tui.messages import AnalysisReady, LoadingStage, TableReady
 from cxtui.tui.screens.base import DataScreen, TopBar
 from cxtui.tui.screens.main import MainScreen
 
@@ -68,6 +68,9 @@ class CxApp(App):
         self.analysis: Analysis | None = None
         self.load_error: str | None = None
         self.dataset_stale = False
+        # while the analysis opens: the stage it has reached and since when
+        self.loading_stage: str | None = None
+        self.loading_started = 0.0
 
     @property
     def probe_cache(self) -> Path | None:
@@ -82,6 +85,10 @@ class CxApp(App):
         self.open_analysis()
 
     def open_analysis(self) -> None:
+        import time
+
+        self.loading_stage, self.loading_started = None, time.monotonic()
+        self._loading_clock = self.set_interval(1.0, self._update_top_bars)
         self.run_worker(
             self._open, thread=True, group="analysis", exclusive=True, exit_on_error=False
         )
@@ -89,22 +96,38 @@ class CxApp(App):
     def _open(self) -> None:
         from cxtui.data.load import open_dataset
         from cxtui.engine import analysis_of
+        from cxtui.progress import reporting
 
         inv = self.invocation
-        if self.dataset is None or (self.analysis is None and self.dataset_stale):
-            self.dataset = open_dataset(inv.data, inv.config, inv.as_of, self.probe_cache)
-        analysis = analysis_of(self.dataset, inv.where, self.cache_dir, self.use_cache)
+        # the stages reached (checking each table, the facts build's passes, the
+        # cache) go to the top bar as they happen
+        with reporting(lambda text: self.post_message(LoadingStage(text))):
+            if self.dataset is None or (self.analysis is None and self.dataset_stale):
+                self.dataset = open_dataset(inv.data, inv.config, inv.as_of, self.probe_cache)
+            analysis = analysis_of(self.dataset, inv.where, self.cache_dir, self.use_cache)
         self.dataset_stale = True  # a reload re-reads the files
         self.post_message(AnalysisReady(analysis))
 
+    def on_loading_stage(self, message: LoadingStage) -> None:
+        if self.analysis is None:
+            self.loading_stage = message.text
+            self._update_top_bars()
+
+    def _update_top_bars(self) -> None:
+        if self.analysis is not None or self.load_error is not None:
+            self._loading_clock.stop()
+            if self.load_error is not None:
+                return
+        for screen in self.screen_stack:
+            for bar in screen.query(TopBar):
+                bar.update(self.top_bar_text())
+
     def on_analysis_ready(self, message: AnalysisReady) -> None:
         self.analysis = message.analysis
-        for bar in self.query(TopBar):
-            bar.update(self.top_bar_text())
+        self.loading_stage = None
+        self._update_top_bars()
         for screen in self.screen_stack:
             if isinstance(screen, MainScreen):
-                for bar in screen.query(TopBar):
-                    bar.update(self.top_bar_text())
                 screen.load_all()
 
     @on(Worker.StateChanged)
@@ -128,7 +151,12 @@ class CxApp(App):
         text = Text(" cxtui ", style="bold reverse")
         text.append(f" {safe_text(inv.data.name or str(inv.data), 40)}")
         if self.analysis is None:
-            text.append(" · loading…", style="dim")
+            import time
+
+            seconds = time.monotonic() - self.loading_started
+            clock = f" {seconds:.0f} s" if seconds >= 1 else ""
+            stage = f": {self.loading_stage}" if self.loading_stage else ""
+            text.append(safe_text(f" · loading{clock}{stage}…"), style="dim")
             return text
         text.append(f" · as of {self.analysis.ds.as_of}")
         if inv.where:

@@ -23,6 +23,14 @@ class AnalysisReady(Message):
         self.analysis = analysis
 
 
+class LoadingStage(Message):
+    """Opening the analysis has reached `text` (`cxtui.progress.stage`)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
 class OutputReady(Message):
     """A stage of a view's pane query finished (`stage` 0 first)."""
 
