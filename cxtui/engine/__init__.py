@@ -24,8 +24,11 @@ from cxtui.engine.cache import (
     default_cache_dir,
     finish_cache_writes,
     output_cache_path,
+    pane_cache_path,
     read_output_cache,
+    read_pane_cache,
     write_output_cache,
+    write_pane_cache,
 )
 from cxtui.engine.collect import collect, collect_all
 
@@ -48,8 +51,11 @@ __all__ = [
     "finish_cache_writes",
     "open_analysis",
     "output_cache_path",
+    "pane_cache_path",
     "read_output_cache",
+    "read_pane_cache",
     "scope_at",
     "where_expr",
     "write_output_cache",
+    "write_pane_cache",
 ]

@@ -310,6 +310,62 @@ def write_output_cache(path: Path, text: str) -> None:
         _warn_unwritable(path.parent, "output", str(exc.strerror))
 
 
+KEEP_PANES = 200  # pane results kept per cache folder, the most recently written
+KEEP_PANE_BYTES = 16 * 2**20  # larger results are not kept
+
+
+def pane_cache_path(ds: Dataset, cache_dir: Path | None, view_id: str, *parts: str) -> Path:
+    """Where a TUI pane's finished result for this dataset state is kept: the
+    key of `output_cache_path` for the view and what else shapes it (`parts`:
+    its options, --where)."""
+    entry = output_cache_path(ds, cache_dir, "pane", view_id, *parts)
+    return entry.with_name(entry.name.replace("output-", "pane-", 1)).with_suffix(".pickle")
+
+
+def read_pane_cache(path: Path) -> Any | None:
+    """A pane's kept result, or None (none kept, or unreadable: computed again).
+    The file is one this user's cxtui wrote into its own cache folder."""
+    import pickle
+
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except FileNotFoundError:
+        return None
+    except Exception:  # any unreadable entry is only a lost speed-up
+        return None
+
+
+def write_pane_cache(path: Path, value: Any) -> bool:
+    """Keep a pane's result (atomically); False when it cannot be pickled or
+    written (the pane is then computed each time, as without a cache)."""
+    import pickle
+
+    try:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # a result holding a function or a lock
+        return False
+    if len(data) > KEEP_PANE_BYTES:  # a long list (every customer): quick to redo
+        return False
+    try:
+        write_atomic(path, lambda tmp: tmp.write_bytes(data))
+    except OSError:
+        return False
+    _prune_panes(path.parent)
+    return True
+
+
+def _prune_panes(folder: Path) -> None:
+    entries = []
+    for entry in folder.glob("pane-*.pickle"):
+        with contextlib.suppress(OSError):
+            entries.append((entry.stat().st_mtime_ns, entry))
+    entries.sort(reverse=True)
+    for _, old in entries[KEEP_PANES:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+
+
 # ---------------------------------------------------------------- derived results
 
 

@@ -22,7 +22,7 @@ from cxtui.data.remote import as_location
 from cxtui.engine import Analysis
 from cxtui.errors import CxError
 from cxtui.render import safe_text
-from cxtui.tui.messages import AnalysisReady, LoadingStage, TableReady
+from cxtui.tui.messages import AnalysisReady, DatasetOpened, LoadingStage, TableReady
 from cxtui.tui.screens.base import DataScreen, TopBar
 from cxtui.tui.screens.main import MainScreen
 
@@ -104,9 +104,15 @@ class CxApp(App):
         with reporting(lambda text: self.post_message(LoadingStage(text))):
             if self.dataset is None or (self.analysis is None and self.dataset_stale):
                 self.dataset = open_dataset(inv.data, inv.config, inv.as_of, self.probe_cache)
+            self.post_message(DatasetOpened())  # a kept pane can show before the facts
             analysis = analysis_of(self.dataset, inv.where, self.cache_dir, self.use_cache)
         self.dataset_stale = True  # a reload re-reads the files
         self.post_message(AnalysisReady(analysis))
+
+    def on_dataset_opened(self, message: DatasetOpened) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.show_kept()
 
     def on_loading_stage(self, message: LoadingStage) -> None:
         if self.analysis is None:

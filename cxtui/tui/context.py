@@ -6,14 +6,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from rich.text import Text
 
     from cxtui.commands import Invocation
+    from cxtui.data.load import Dataset
     from cxtui.engine import Analysis
 
 
 class AppContext(Protocol):
     analysis: Analysis | None
+    dataset: Dataset | None  # opened before the analysis (its facts) is ready
     invocation: Invocation
+    use_cache: bool
+    cache_dir: Path | None
 
     def top_bar_text(self) -> Text: ...

@@ -23,6 +23,10 @@ class AnalysisReady(Message):
         self.analysis = analysis
 
 
+class DatasetOpened(Message):
+    """The dataset is open (its facts are not read yet)."""
+
+
 class LoadingStage(Message):
     """Opening the analysis has reached `text` (`cxtui.progress.stage`)."""
 

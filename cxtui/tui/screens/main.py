@@ -4,12 +4,15 @@ come from its definition."""
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import TabbedContent, TabPane
 
+from cxtui import engine
 from cxtui.registry import Members, OpenAccount, Opts, Output, View
 from cxtui.tui.messages import OutputReady, Ranked
 from cxtui.tui.panes import Pane, TablePane, make_pane
@@ -112,16 +115,55 @@ class MainScreen(DataScreen):
         self.run_query("ranking", lambda: a.ranked(panes.default_top_by(a.scope)), Ranked)
 
     def load(self, view_id: str, stage: int = 0, previous: Output | None = None) -> None:
-        """Run a view's pane query (its stage `stage`) in a worker."""
+        """Run a view's pane query (its stage `stage`) in a worker. The last
+        stage's result is kept in the cache (`pane_cache_path`: the dataset's
+        state, the view's options, --where), and a pane that has one kept for
+        the same state shows it at once instead of running its stages."""
         view = self.view(view_id)
         a, opts = self.analysis, dict(self.opts[view_id])
         stages = view.pane_stages or (lambda a, o, _prev: view.run(a, o),)
+        last = len(stages) - 1
         fn = stages[stage]
-        self.run_query(
-            view_id,
-            lambda: fn(a, opts, previous),
-            lambda out: OutputReady(view_id, stage, out),
-        )
+
+        def work() -> tuple[int, Output]:
+            path = self._kept_path(view, opts)
+            if stage == 0 and path is not None:
+                kept = engine.read_pane_cache(path)
+                if kept is not None:
+                    return last, kept
+            out = fn(a, opts, previous)
+            if stage == last and path is not None:
+                engine.write_pane_cache(path, replace(out, json=None))  # json: for the CLI
+            return stage, out
+
+        self.run_query(view_id, work, lambda done: OutputReady(view_id, *done))
+
+    def _kept_path(self, view: View, opts: Opts):
+        """Where the pane's result for `opts` is kept (None: --no-cache)."""
+        cx = self.cx
+        ds = cx.dataset
+        if not cx.use_cache or ds is None:
+            return None
+        shape = json.dumps(opts, sort_keys=True, default=str)
+        return engine.pane_cache_path(ds, cx.cache_dir, view.id, shape, cx.invocation.where or "")
+
+    def show_kept(self) -> None:
+        """Before the facts are read: the pane on screen from its kept result,
+        when there is one for this dataset state (a view whose options are
+        resolved from the analysis waits for it)."""
+        view = self.view(self.current_pane)
+        if view.resolve is not None or self.cx.analysis is not None:
+            return
+        opts = dict(self.opts[view.id])
+        last = len(view.pane_stages or (None,)) - 1
+
+        def work() -> None:
+            path = self._kept_path(view, opts)
+            kept = engine.read_pane_cache(path) if path is not None else None
+            if kept is not None and self.cx.analysis is None:
+                self.post_message(OutputReady(view.id, last, kept))
+
+        self.run_worker(work, thread=True, group="kept")
 
     def _load_next(self) -> None:
         if self._pending:
@@ -140,8 +182,11 @@ class MainScreen(DataScreen):
         stages = view.pane_stages
         if stages and message.stage + 1 < len(stages):  # refine it next, before the others
             self._pending.insert(0, lambda: self.load(view.id, message.stage + 1, message.output))
-        self.pane(view.id).show(message.output, self.analysis.ds.config.currency)
-        self._load_next()  # one pane at a time, in the background
+        ds = self.cx.dataset if self.cx.analysis is None else self.analysis.ds
+        assert ds is not None
+        self.pane(view.id).show(message.output, ds.config.currency)
+        if self.cx.analysis is not None:
+            self._load_next()  # one pane at a time, in the background
 
     def table_shown(self, view: DataView) -> None:
         pane = self.pane_of(view)
@@ -238,6 +283,9 @@ class MainScreen(DataScreen):
     def action_view_key(self, key: str) -> None:
         """A key that changes a pane's options: the current pane's, else the pane
         whose key works from anywhere (`d` from the Overview goes to Segments)."""
+        if self.cx.analysis is None:
+            self.notify("still reading the facts: try again in a moment", timeout=2)
+            return
         current = self.view(self.current_pane)
         view = current if any(k.key == key for k in current.keys) else None
         view = view or next(v for v in PANES if any(k.key == key and k.anywhere for k in v.keys))
@@ -268,6 +316,10 @@ class MainScreen(DataScreen):
 
     def drill(self, view: DataView, row: dict[str, Any]) -> None:
         from cxtui.registry import DrillContext
+
+        if self.cx.analysis is None:  # a kept pane shown before the facts are read
+            self.notify("still reading the facts: try again in a moment", timeout=2)
+            return
 
         pane = self.pane_of(view)
         target = None
