@@ -211,6 +211,18 @@ class ReportPart:
 ReportJob = Callable[[], "list[ReportPart]"]
 
 
+def alone(job: ReportJob) -> ReportJob:
+    """Mark a report job to run before the pool, on its own: a job whose memory
+    peak would add to the others' (the CLV summary's pass over the orders);
+    results it leaves in `Analysis.derived` are then ready for the jobs after."""
+    job.alone = True  # type: ignore[attr-defined]
+    return job
+
+
+def runs_alone(job: ReportJob) -> bool:
+    return bool(getattr(job, "alone", False))
+
+
 # ---------------------------------------------------------------- the view
 
 

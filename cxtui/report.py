@@ -9,7 +9,7 @@ import polars as pl
 
 from cxtui import views
 from cxtui.engine import Analysis
-from cxtui.registry import ReportPart
+from cxtui.registry import ReportPart, runs_alone
 from cxtui.render import (
     ResultTable,
     render_object,
@@ -53,12 +53,15 @@ def _quality_notes(analysis: Analysis) -> list[str]:
 
 def build_report(analysis: Analysis) -> Report:
     """Every view's report jobs at once: polars releases the GIL, so the
-    sections share the cores instead of waiting for each other (warm report on M)."""
+    sections share the cores instead of waiting for each other (warm report on M).
+    The jobs marked `registry.alone` run first, one at a time (memory)."""
     from concurrent.futures import ThreadPoolExecutor
 
     jobs = [job for view in all_views() if view.report for job in view.report(analysis)]
+    done = [part for job in jobs if runs_alone(job) for part in job()]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        done = [part for parts in pool.map(lambda job: job(), jobs) for part in parts]
+        shared = [job for job in jobs if not runs_alone(job)]
+        done += [part for parts in pool.map(lambda job: job(), shared) for part in parts]
     done.sort(key=lambda p: p.order)
     return Report(analysis=analysis, parts=done, quality=_quality_notes(analysis))
 

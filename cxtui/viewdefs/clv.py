@@ -16,6 +16,7 @@ from cxtui.registry import (
     Output,
     ReportPart,
     View,
+    alone,
     lazy,
     records,
     register,
@@ -193,6 +194,7 @@ def command(opts: Opts, table: int) -> list[str]:
 
 
 def report(analysis: Analysis):
+    @alone  # the summary's pass over the orders: the report's largest memory peak
     def job() -> list[ReportPart]:
         if not analysis.ds.has("orders"):
             return []
