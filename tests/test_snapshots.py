@@ -49,9 +49,23 @@ async def _settled(pilot) -> None:
     await pilot.pause(0.2)
 
 
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory) -> Path:
+    """One cache folder for every snapshot: the facts are built once here (so
+    every top bar says "facts from cache"), and the panes the first start
+    computes are kept and read back by the others (docs/tui.md, "Kept panes"):
+    the same results, drawn the same way, without 40 starts' queries."""
+    from cxtui.engine import finish_cache_writes, open_analysis
+
+    folder = tmp_path_factory.mktemp("snapshot-cache")
+    open_analysis(DEMO, cache_dir=folder)
+    finish_cache_writes()
+    return folder
+
+
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)], ids=["120x40", "80x24"])
 @pytest.mark.parametrize("screen", list(SCREENS))
-def test_pane_snapshot(snap_compare, size, screen) -> None:
+def test_pane_snapshot(snap_compare, size, screen, cache: Path) -> None:
     async def run_before(pilot) -> None:
         await _settled(pilot)
         for key in SCREENS[screen]:
@@ -61,5 +75,5 @@ def test_pane_snapshot(snap_compare, size, screen) -> None:
                 await pilot.press(key)
             await _settled(pilot)
 
-    app = CxApp(DEMO, use_cache=False)
+    app = CxApp(DEMO, cache_dir=cache)
     assert snap_compare(app, terminal_size=size, run_before=run_before)
