@@ -10,8 +10,8 @@ process. Wall time is the process's; peak memory is sampled every 0.1 s over
 the process and everything it starts (Spark's JVM and Python workers run
 beside the driver, so one process's peak would not tell), and the build
 process's own peak (os.wait4) is shown too. The two stores are then compared
-file by file as tests/test_spark.py does (rows in any order, values to 1e-9
-relative). Needs `pip install -e '.[bench,spark]'` and Java 17+.
+file by file (bench/compare_stores.py: rows in any order, values to 1e-9
+relative, in bounded memory). Needs `pip install -e '.[bench,spark]'` and Java 17+.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from pathlib import Path
 
 import polars as pl
 import psutil
-from polars.testing import assert_frame_equal
 
 REPO = Path(__file__).resolve().parents[1]
 CXTUI = Path(sys.executable).parent / "cxtui"
@@ -76,26 +75,16 @@ def _rss(p: psutil.Process) -> int:
 
 
 def compare(expected: Path, got: Path) -> str:
-    """The word "equal", or the first difference between two stores' files."""
-    from cxtui.store import parquet_files
+    """The word "equal", or the first difference between two stores' files
+    (`bench/compare_stores.py`: in bounded memory, so that L's stores compare)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from compare_stores import compare_file
 
     files = json.loads((expected / "manifest.json").read_text())["files"]
-    for name in files:
-        want = pl.read_parquet(parquet_files(expected / name))
-        have = pl.read_parquet(parquet_files(got / name))
-        if have.columns != want.columns:
-            return f"{name}: columns {have.columns} != {want.columns}"
-        have = have.select(pl.col(c).cast(want.schema[c]) for c in want.columns)
-        try:
-            assert_frame_equal(
-                want.sort(want.columns, nulls_last=True),
-                have.sort(want.columns, nulls_last=True),
-                rel_tol=1e-9,
-                abs_tol=1e-12,
-            )
-        except AssertionError as exc:
-            return f"{name}: {' '.join(str(exc).split())[:300]}"
-        del want, have
+    for name, rows in files.items():
+        verdict = compare_file(expected, got, name, rows)
+        if verdict != "equal":
+            return f"{name}: {verdict}"
     return "equal"
 
 
