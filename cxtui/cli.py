@@ -302,8 +302,11 @@ def printed_once(
     else False, and then keeps what the command prints, unless it fails."""
     from cxtui.engine import output_cache_path, read_output_cache, write_output_cache
 
-    path = output_cache_path(ds, cache_dir, command, *shape) if use_cache else None
-    if path is not None and (text := read_output_cache(path)) is not None:
+    if not use_cache:
+        yield False
+        return
+    path = output_cache_path(ds, cache_dir, command, *shape)
+    if (text := read_output_cache(path)) is not None:
         sys.stdout.write(text)
         yield True
         return
@@ -314,8 +317,7 @@ def printed_once(
         yield False
     finally:
         sys.stdout = real
-    if path is not None:
-        write_output_cache(path, "".join(recorder.parts))
+    write_output_cache(path, "".join(recorder.parts))
 
 
 def jsonable(value: Any) -> Any:

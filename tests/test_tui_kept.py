@@ -4,6 +4,7 @@ kept; another dataset state, other options or --no-cache do not."""
 
 from __future__ import annotations
 
+import json
 import pickle
 import threading
 from dataclasses import replace
@@ -113,3 +114,32 @@ async def test_changed_data_or_no_cache_do_not_use_kept_panes(tmp_path: Path) ->
     write_orders(shop / "orders.parquet", orders, later=True)
     _, changed = await run_once(shop, cache)
     assert not any(t.startswith("KEPT ") for t in changed.values()), changed
+
+
+@pytest.mark.asyncio
+async def test_a_pane_is_kept_under_the_state_it_was_computed_from(tmp_path: Path) -> None:
+    """Files rewritten while the app is open: a pane computed afterwards (from
+    the facts read at the start) is kept under the state the app opened, never
+    under the new files' state, which a later start would then trust."""
+    from cxtui.data.load import open_dataset
+    from cxtui.engine import output_key, pane_cache_path
+
+    shop, cache = make_shop(tmp_path / "shop"), tmp_path / "cache"
+    app = CxApp(shop, cache_dir=cache)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        opened = app.dataset_key
+        assert opened == output_key(open_dataset(shop))
+        orders = add_order(ORDERS, "a", ORDERS["order_date"][0], 5.0)
+        write_orders(shop / "orders.parquet", orders, later=True)
+        changed = output_key(open_dataset(shop))
+        assert changed != opened
+        before = set(cache.glob("pane-*.pickle"))
+        for path in before:
+            path.unlink()
+        app.screen.load("segments")
+        await settle(pilot, app)
+        shape = json.dumps(app.screen.opts["segments"], sort_keys=True, default=str)
+        kept = set(cache.glob("pane-*.pickle"))
+        assert kept == {pane_cache_path(opened, cache, "segments", shape, "")}
+        assert pane_cache_path(changed, cache, "segments", shape, "") not in kept

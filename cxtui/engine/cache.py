@@ -283,17 +283,27 @@ def package_version() -> str:
     return h.hexdigest()[:32]
 
 
-def output_cache_path(ds: Dataset, cache_dir: Path | None, *parts: str) -> Path:
-    """Where a command's finished output for this dataset state is kept: the
-    facts cache key's files, config, as_of and version, the source of the whole
-    package (a changed view definition or renderer changes the output as surely
-    as a changed facts build), plus what shapes the output. Not the facts'
-    schema: building the facts plan for it takes longer than the rest of a warm
-    report, and with the code unchanged the schema is unchanged."""
-    h = hashlib.sha256(_key(ds, build.code_version() + package_version()).encode())
+def output_key(ds: Dataset) -> str:
+    """The dataset state behind a command's finished output: the facts cache
+    key's files, config, as_of and version, and the source of the whole package
+    (a changed view definition or renderer changes the output as surely as a
+    changed facts build). Not the facts' schema: building the facts plan for it
+    takes longer than the rest of a warm report, and with the code unchanged
+    the schema is unchanged."""
+    return _key(ds, build.code_version() + package_version())
+
+
+def _entry(key: str, parts: Sequence[str]) -> str:
+    h = hashlib.sha256(key.encode())
     for part in parts:
         h.update(b"\0" + part.encode())
-    return (cache_dir or default_cache_dir()) / f"output-{h.hexdigest()[:32]}.txt"
+    return h.hexdigest()[:32]
+
+
+def output_cache_path(ds: Dataset, cache_dir: Path | None, *parts: str) -> Path:
+    """Where a command's finished output for this dataset state (`output_key`)
+    is kept, with what shapes the output (`parts`)."""
+    return (cache_dir or default_cache_dir()) / f"output-{_entry(output_key(ds), parts)}.txt"
 
 
 def read_output_cache(path: Path) -> str | None:
@@ -314,12 +324,13 @@ KEEP_PANES = 200  # pane results kept per cache folder, the most recently writte
 KEEP_PANE_BYTES = 16 * 2**20  # larger results are not kept
 
 
-def pane_cache_path(ds: Dataset, cache_dir: Path | None, view_id: str, *parts: str) -> Path:
-    """Where a TUI pane's finished result for this dataset state is kept: the
-    key of `output_cache_path` for the view and what else shapes it (`parts`:
-    its options, --where)."""
-    entry = output_cache_path(ds, cache_dir, "pane", view_id, *parts)
-    return entry.with_name(entry.name.replace("output-", "pane-", 1)).with_suffix(".pickle")
+def pane_cache_path(key: str, cache_dir: Path | None, view_id: str, *parts: str) -> Path:
+    """Where a TUI pane's finished result is kept: `key` is the `output_key` of
+    the dataset as it was opened (the state the pane's numbers come from, not
+    the files' state when the pane finishes), then the view and what else
+    shapes the result (`parts`: its options, --where)."""
+    name = _entry(key, ("pane", view_id, *parts))
+    return (cache_dir or default_cache_dir()) / f"pane-{name}.pickle"
 
 
 def read_pane_cache(path: Path) -> Any | None:
@@ -330,9 +341,7 @@ def read_pane_cache(path: Path) -> Any | None:
     try:
         with path.open("rb") as f:
             return pickle.load(f)
-    except FileNotFoundError:
-        return None
-    except Exception:  # any unreadable entry is only a lost speed-up
+    except Exception:  # none, or unreadable: only a lost speed-up
         return None
 
 

@@ -62,6 +62,7 @@ class CxApp(App):
     ) -> None:
         super().__init__()
         self.dataset = dataset
+        self.dataset_key: str | None = None
         self.invocation = Invocation(as_location(data), config, as_of, where)
         self.cache_dir = cache_dir
         self.use_cache = use_cache
@@ -95,7 +96,7 @@ class CxApp(App):
 
     def _open(self) -> None:
         from cxtui.data.load import open_dataset
-        from cxtui.engine import analysis_of
+        from cxtui.engine import analysis_of, output_key
         from cxtui.progress import reporting
 
         inv = self.invocation
@@ -104,6 +105,9 @@ class CxApp(App):
         with reporting(lambda text: self.post_message(LoadingStage(text))):
             if self.dataset is None or (self.analysis is None and self.dataset_stale):
                 self.dataset = open_dataset(inv.data, inv.config, inv.as_of, self.probe_cache)
+            if self.use_cache:
+                # the state the analysis is built from: what panes are kept under
+                self.dataset_key = output_key(self.dataset)
             self.post_message(DatasetOpened())  # a kept pane can show before the facts
             analysis = analysis_of(self.dataset, inv.where, self.cache_dir, self.use_cache)
         self.dataset_stale = True  # a reload re-reads the files

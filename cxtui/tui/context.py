@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 class AppContext(Protocol):
     analysis: Analysis | None
     dataset: Dataset | None  # opened before the analysis (its facts) is ready
+    dataset_key: str | None  # its state when opened (`engine.output_key`): kept panes' key
     invocation: Invocation
     use_cache: bool
     cache_dir: Path | None

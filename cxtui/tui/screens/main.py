@@ -141,11 +141,11 @@ class MainScreen(DataScreen):
     def _kept_path(self, view: View, opts: Opts):
         """Where the pane's result for `opts` is kept (None: --no-cache)."""
         cx = self.cx
-        ds = cx.dataset
-        if not cx.use_cache or ds is None:
+        if not cx.use_cache or cx.dataset_key is None:
             return None
         shape = json.dumps(opts, sort_keys=True, default=str)
-        return engine.pane_cache_path(ds, cx.cache_dir, view.id, shape, cx.invocation.where or "")
+        where = cx.invocation.where or ""
+        return engine.pane_cache_path(cx.dataset_key, cx.cache_dir, view.id, shape, where)
 
     def show_kept(self) -> None:
         """Before the facts are read: the pane on screen from its kept result,
