@@ -747,13 +747,18 @@ def source_state(p: Location) -> str:
 def dataset_state(ds: Dataset) -> list[str]:
     """Every input's state, table by table (the facts cache key): files and
     objects by `source_state`, Delta / Iceberg tables by the version read."""
-    out: list[str] = []
-    for table in sorted(ds.sources):
-        if table in ds.versions:
-            out.append(f"{table}|{ds.versions[table]}")
-        else:
-            out += [f"{table}|{source_state(p)}" for p in ds.sources[table]]
-    return out
+    return [state for states in table_states(ds).values() for state in states]
+
+
+def table_states(ds: Dataset) -> dict[str, list[str]]:
+    """`dataset_state` by table (in name order), each file's or object's state
+    in the order of `ds.sources[table]`."""
+    return {
+        table: [f"{table}|{ds.versions[table]}"]
+        if table in ds.versions
+        else [f"{table}|{source_state(p)}" for p in ds.sources[table]]
+        for table in sorted(ds.sources)
+    }
 
 
 def _probe_cache_path(
@@ -871,6 +876,23 @@ def load_table(
         fmt,
         version,
     )
+
+
+def with_files(ds: Dataset, files: dict[str, list[Location]]) -> Dataset:
+    """`ds` with some tables read from some of their files only (an incremental
+    facts update reads the files a dataset gained): the same mapping, types and
+    cut at as_of (`Dataset.scan`). The files are the tables' own, checked by
+    their probes."""
+    tables, whole = dict(ds.tables), dict(ds.whole)
+    for table, paths in files.items():
+        mapping = ds.config.tables.get(table)
+        fmt = ds.formats.get(table, "parquet")
+        raw = _scan_raw(table, paths, fmt, mapping)
+        where = paths[0] if len(paths) == 1 else paths[0].parent
+        prepared = _normalise(table, raw, mapping, where, fmt == "csv")
+        tables[table] = prepared.frame
+        whole[table] = prepared.whole if prepared.whole is not None else prepared.frame
+    return dataclasses.replace(ds, tables=tables, whole=whole, notes=[])
 
 
 # ---------------------------------------------------------------- lakehouse tables

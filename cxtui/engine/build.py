@@ -18,14 +18,19 @@ import os
 import re
 import sys
 from collections.abc import Iterable
+from typing import NamedTuple
 
 import polars as pl
 
-from cxtui.data.load import Dataset, nonfinite_note
+from cxtui.data.load import Dataset, Location, nonfinite_note, with_files
 from cxtui.engine.collect import collect, collect_all
 from cxtui.metrics.facts import (
+    MERGE_RULES,
+    OTHER_MRR,
+    OTHER_ORDERS,
     customer_facts,
     facts_from_joined,
+    merged,
     other_id_sums,
     other_ids,
     table_aggregates,
@@ -97,6 +102,13 @@ def _joined_by_hash(
     return joined, not_customers
 
 
+def copied_columns(ds: Dataset, facts: pl.DataFrame) -> list[str]:
+    """`_copied_columns` of facts read back whole (the customers read again)."""
+    if ds.customers_derived or ds.formats.get("customers") != "parquet":
+        return []
+    return _copied_columns(ds, facts, collect(ds.tables["customers"]))
+
+
 def _copied_columns(ds: Dataset, facts: pl.DataFrame, customers: pl.DataFrame) -> list[str]:
     """The facts columns that are the customers table's own columns, row for row
     (name, segment, … of an export sorted by id): the cache leaves them out and
@@ -117,17 +129,26 @@ def _copied_columns(ds: Dataset, facts: pl.DataFrame, customers: pl.DataFrame) -
     ]
 
 
-def facts_and_others(
-    ds: Dataset,
-) -> tuple[pl.DataFrame, pl.DataFrame, list[str], list[str]]:
+class Built(NamedTuple):
+    """A facts build: the facts, the other ids' sums (`facts.other_ids`), the
+    notes of the NaN / inf values the pass left out, the facts columns that copy
+    the customers' own (`_copied_columns`) and those NaN / inf counts by table
+    and flag column (an incremental update adds its new files' to them)."""
+
+    facts: pl.DataFrame
+    others: pl.DataFrame
+    notes: list[str]
+    copied: list[str]
+    nonfinite: dict[str, dict[str, int]]
+
+
+def facts_and_others(ds: Dataset) -> Built:
     """The facts and the other ids' sums (`facts.other_ids`), built in two steps:
     the streaming engine makes its one pass over each large table (the per-id
     aggregates and the customers, all at once); the joins and the per-customer
     columns then run on those frames in memory, where the in-memory engine is
     faster than streaming them. The pass also counts the NaN / inf values it
-    leaves out (Dataset.nonfinite): their notes are the third item; the fourth
-    names the facts columns that copy the customers' own (`_copied_columns`).
-    `facts_schemas` must follow every change here."""
+    leaves out (Dataset.nonfinite). `facts_schemas` must follow every change here."""
     aggregates = table_aggregates(ds, count_nonfinite=True)
     counts = {t: ds.row_counts.get(t) for t in [*aggregates, "customers"]}
     stage(f"building the facts: one pass over {rows_text(counts)}")
@@ -135,26 +156,41 @@ def facts_and_others(
     return facts_from_aggregates(ds, dict(zip(aggregates, done, strict=True)), customers)
 
 
-def facts_from_aggregates(
-    ds: Dataset, aggregates: dict[str, pl.DataFrame], customers: pl.DataFrame
-) -> tuple[pl.DataFrame, pl.DataFrame, list[str], list[str]]:
-    """The second step of `facts_and_others`, in memory: the facts and the other
-    ids' sums from the collected `table_aggregates(ds, count_nonfinite=True)`
-    (by table) and customers, with the notes and copied columns. An analysis
-    store built by another engine runs it on that engine's aggregates."""
-    collected: dict[str, pl.DataFrame] = {}
-    notes: list[str] = []
+def _nonfinite_counts(
+    ds: Dataset, aggregates: dict[str, pl.DataFrame]
+) -> tuple[dict[str, pl.DataFrame], dict[str, dict[str, int]]]:
+    """The aggregates without their NaN / inf flag columns, and those columns'
+    totals by table."""
+    clean: dict[str, pl.DataFrame] = {}
+    counts: dict[str, dict[str, int]] = {}
     for table, df in aggregates.items():
         flags = ds.nonfinite_columns(table)
         if flags:
             totals = df.select(pl.col(flags).sum()).row(0, named=True)
-            notes += [
-                nonfinite_note(table, totals[flag], ds.nonfinite[table][flag])
-                for flag in flags
-                if totals[flag]
-            ]
+            counts[table] = {flag: int(totals[flag] or 0) for flag in flags}
             df = df.drop(flags)
-        collected[table] = df
+        clean[table] = df
+    return clean, counts
+
+
+def nonfinite_notes(ds: Dataset, counts: dict[str, dict[str, int]]) -> list[str]:
+    """The data-quality notes of the NaN / inf counts of a facts pass."""
+    return [
+        nonfinite_note(table, n, ds.nonfinite[table][flag])
+        for table, by_flag in counts.items()
+        for flag, n in by_flag.items()
+        if n and flag in ds.nonfinite.get(table, {})
+    ]
+
+
+def facts_from_aggregates(
+    ds: Dataset, aggregates: dict[str, pl.DataFrame], customers: pl.DataFrame
+) -> Built:
+    """The second step of `facts_and_others`, in memory: the facts and the other
+    ids' sums from the collected `table_aggregates(ds, count_nonfinite=True)`
+    (by table) and customers, with the notes and copied columns. An analysis
+    store built by another engine runs it on that engine's aggregates."""
+    collected, counts = _nonfinite_counts(ds, aggregates)
     stage(f"building the facts: joining and computing {customers.height:,} customers' columns")
     by_hash = _joined_by_hash(customers, collected)
     ids = customers.lazy().select("customer_id")
@@ -167,7 +203,82 @@ def facts_from_aggregates(
         facts = collect(customer_facts(ds, in_memory, customers.lazy()), engine="in-memory")
         others = collect(other_ids(ds, in_memory, customers.lazy()), engine="in-memory")
     facts = _sorted_by_id(facts)
-    return facts, others, notes, _copied_columns(ds, facts, customers)
+    copied = _copied_columns(ds, facts, customers)
+    return Built(facts, others, nonfinite_notes(ds, counts), copied, counts)
+
+
+# ---------------------------------------------------------------- incremental update
+
+
+def _files_text(files: dict[str, list]) -> str:
+    return ", ".join(
+        f"{len(paths)} new file{'s' if len(paths) != 1 else ''} of {table}"
+        for table, paths in files.items()
+    )
+
+
+def grown_facts(
+    ds: Dataset,
+    before: pl.DataFrame,
+    others_before: pl.DataFrame,
+    counts_before: dict[str, dict[str, int]],
+    new_files: dict[str, list[Location]],
+) -> Built:
+    """The facts of `ds` from the facts built before it gained `new_files`
+    (tables of `MERGE_RULES` only; every other input the same, as_of too): the
+    aggregates of the new files alone, merged by id with those the old facts
+    and others carry, then the per-customer columns again over every customer
+    (ranks and quantiles are over all of them). Equal to a full build but for
+    the order of floating-point sums (docs/performance.md, "Incremental facts")."""
+    part = with_files(ds, new_files)
+    lazy = table_aggregates(part, count_nonfinite=True)
+    stage(f"updating the facts: one pass over {_files_text(new_files)}")
+    *done, customers = collect_all([*(lazy[t] for t in new_files), ds.tables["customers"]])
+    added, counts = _nonfinite_counts(part, dict(zip(new_files, done, strict=True)))
+    for table, by_flag in counts_before.items():
+        for flag, n in by_flag.items():
+            counts.setdefault(table, {})[flag] = counts.get(table, {}).get(flag, 0) + n
+    stage(f"updating the facts: joining and computing {customers.height:,} customers' columns")
+    # the aggregate columns the old facts carry, in the order a full build joins them
+    columns = [
+        name
+        for table, agg in table_aggregates(ds).items()
+        for name in agg.collect_schema().names()
+        if name != "customer_id"
+    ]
+    joined = customers.lazy().join(
+        before.lazy().select("customer_id", *columns),
+        on="customer_id",
+        how="left",
+        maintain_order="left",
+    )
+    others = others_before.lazy()
+    for table, new in added.items():
+        rules = MERGE_RULES[table]
+        suffixed = new.lazy().rename({c: f"{c}__new" for c in rules})
+        joined = joined.join(suffixed, on="customer_id", how="left", maintain_order="left")
+        joined = joined.with_columns(merged(c, rule, f"{c}__new") for c, rule in rules.items())
+        joined = joined.drop(f"{c}__new" for c in rules)
+        kept = [c for c in OTHER_ORDERS if c in rules] if table == "orders" else []
+        if kept:  # the other ids' order figures (`facts.other_id_sums`)
+            ids = customers.lazy().select("customer_id")
+            strangers = (
+                new.lazy()
+                .join(ids, on="customer_id", how="anti")
+                .select("customer_id", *(pl.col(c).alias(f"{c}__new") for c in kept))
+            )
+            others = others.join(
+                strangers, on="customer_id", how="full", coalesce=True, nulls_equal=True
+            )
+            others = others.with_columns(
+                *(merged(c, rules[c], f"{c}__new") for c in kept),
+                *(pl.col(c).fill_null(0) for c in OTHER_MRR if c in others_before.columns),
+            ).drop(f"{c}__new" for c in kept)
+    facts = collect(facts_from_joined(ds, joined), engine="in-memory")
+    others = collect(others.select(others_before.columns), engine="in-memory")
+    facts = _sorted_by_id(facts)
+    copied = _copied_columns(ds, facts, customers)
+    return Built(facts, others, nonfinite_notes(ds, counts), copied, counts)
 
 
 # ---------------------------------------------------------------- fingerprint

@@ -27,9 +27,10 @@ import polars as pl
 
 from cxtui import __version__
 from cxtui.atomic import write_atomic
-from cxtui.data.load import Dataset, dataset_state
+from cxtui.data.load import Dataset, Location, dataset_state, table_states
 from cxtui.engine import build
 from cxtui.engine.collect import collect
+from cxtui.metrics.facts import AGGREGATED, MERGE_RULES
 from cxtui.progress import stage
 
 
@@ -49,13 +50,20 @@ def cache_key(ds: Dataset) -> str:
 
 
 def _key(ds: Dataset, definitions: str) -> str:
+    h = hashlib.sha256(_base(ds, definitions).encode())
+    for state in dataset_state(ds):
+        h.update(state.encode())
+    return h.hexdigest()[:32]
+
+
+def _base(ds: Dataset, definitions: str) -> str:
+    """What a key names besides the inputs' state: the version, as_of, the
+    config and the definitions."""
     h = hashlib.sha256()
     h.update(__version__.encode())
     h.update(str(ds.as_of).encode())
     h.update(ds.config.fingerprint().encode())
     h.update(definitions.encode())
-    for state in dataset_state(ds):
-        h.update(state.encode())
     return h.hexdigest()[:32]
 
 
@@ -91,6 +99,11 @@ _NOTES_KEY = "cxtui.notes"
 _COLUMNS_KEY = "cxtui.columns"
 _COPIED_KEY = "cxtui.copied"
 _ROOT_KEY = "cxtui.root"  # the dataset folder, for pruning its old entries
+# for incremental updates (`_grown_entry`): the facts file's base key (`_base`)
+# and its inputs' states by table; the others file's NaN / inf counts
+_BASE_KEY = "cxtui.base"
+_STATES_KEY = "cxtui.states"
+_COUNTS_KEY = "cxtui.nonfinite"
 
 # Entries kept per dataset folder (as_of and config variants stay warm); every
 # change to the data makes a new entry, and the least recently used go.
@@ -227,47 +240,138 @@ def build_facts(
     it is fresh. Returns (facts, others, from_cache); the notes of the facts pass
     (NaN / inf left out) join `ds.notes`. With `background`, a new cache entry is
     written in a thread (see `finish_cache_writes`). An analysis store holds
-    its facts (`cxtui build`): they are read from it, as from a cache entry."""
+    its facts (`cxtui build`): they are read from it, as from a cache entry.
+    When the dataset only gained files of orders or events since an entry of
+    the same as_of and config was written (or only changed tables the facts do
+    not read), the facts are updated from that entry (`_grown_entry`)."""
     if ds.store is not None and ds.as_of == ds.store.as_of:
         ds.store.check_code(build.code_version())
         facts, others, notes = ds.store.read_facts()
         _add_notes(ds, notes)
         return facts, others, True
-    facts_path = others_path = None
-    if use_cache:
-        finish_cache_writes()  # an entry being written in this process is read whole
-        key = cache_key(ds)
-        folder = cache_dir or default_cache_dir()
-        facts_path = folder / f"facts-{key}.parquet"
-        others_path = folder / f"others-{key}.parquet"
-        if facts_path.is_file():
-            stage("reading the facts from the cache")
-        cached = _read_facts(ds, facts_path)
-        others = _read_cache(others_path) if cached is not None else None
-        notes = _read_lists(others_path, _NOTES_KEY)[0] if others is not None else None
-        if cached is not None and others is not None and notes is not None:
-            _add_notes(ds, notes)
-            _touch(facts_path)  # recently used: pruned last (_prune)
-            return cached, others, True
-    facts, others, notes, copied = build.facts_and_others(ds)
-    _add_notes(ds, notes)
-    if facts_path is not None and others_path is not None:
-        # others first: a facts file without its others is not an entry
-        notes_meta = {_NOTES_KEY: json.dumps(notes)}
-        root = str(ds.root.resolve())
-        facts_meta = {
-            _COLUMNS_KEY: json.dumps(facts.columns),
-            _COPIED_KEY: json.dumps(copied),
-            _ROOT_KEY: root,
-        }
-        files: list[CacheFile] = [
-            (others_path, others, notes_meta),
-            (facts_path, facts.drop(copied), facts_meta),
-        ]
-        if not background:
-            stage("writing the facts cache")
-        (_write_cache_soon if background else _write_cache)(files, root)
-    return facts, others, False
+    if not use_cache:
+        built = build.facts_and_others(ds)
+        _add_notes(ds, built.notes)
+        return built.facts, built.others, False
+    finish_cache_writes()  # an entry being written in this process is read whole
+    fingerprint = build.facts_fingerprint(ds)
+    key = _key(ds, fingerprint)
+    folder = cache_dir or default_cache_dir()
+    facts_path = folder / f"facts-{key}.parquet"
+    others_path = folder / f"others-{key}.parquet"
+    if facts_path.is_file():
+        stage("reading the facts from the cache")
+    entry = _read_entry(ds, facts_path, others_path)
+    if entry is not None:
+        cached, others, notes, _ = entry
+        _add_notes(ds, notes)
+        _touch(facts_path)  # recently used: pruned last (_prune)
+        return cached, others, True
+    built = _updated(ds, folder, fingerprint) or build.facts_and_others(ds)
+    _add_notes(ds, built.notes)
+    # others first: a facts file without its others is not an entry
+    others_meta = {_NOTES_KEY: json.dumps(built.notes), _COUNTS_KEY: json.dumps(built.nonfinite)}
+    root = str(ds.root.resolve())
+    facts_meta = {
+        _COLUMNS_KEY: json.dumps(built.facts.columns),
+        _COPIED_KEY: json.dumps(built.copied),
+        _ROOT_KEY: root,
+        _BASE_KEY: _base(ds, fingerprint),
+        _STATES_KEY: json.dumps(table_states(ds)),
+    }
+    files: list[CacheFile] = [
+        (others_path, built.others, others_meta),
+        (facts_path, built.facts.drop(built.copied), facts_meta),
+    ]
+    if not background:
+        stage("writing the facts cache")
+    (_write_cache_soon if background else _write_cache)(files, root)
+    return built.facts, built.others, False
+
+
+def _read_entry(
+    ds: Dataset, facts_path: Path, others_path: Path
+) -> tuple[pl.DataFrame, pl.DataFrame, list[str], dict[str, dict[str, int]]] | None:
+    """A cache entry's facts, others, notes and NaN / inf counts, or None."""
+    facts = _read_facts(ds, facts_path)
+    others = _read_cache(others_path) if facts is not None else None
+    if facts is None or others is None:
+        return None
+    notes = _read_lists(others_path, _NOTES_KEY)[0]
+    if notes is None:
+        return None
+    try:
+        counts = json.loads(pl.read_parquet_metadata(others_path)[_COUNTS_KEY])
+    except (KeyError, TypeError, ValueError, OSError, pl.exceptions.PolarsError):
+        counts = None  # an entry of an older cxtui: served, but not updated from
+    return facts, others, notes, counts
+
+
+def _updated(ds: Dataset, folder: Path, fingerprint: str) -> build.Built | None:
+    """The facts updated from an older entry of this dataset (`_grown_entry`),
+    or None when there is none to update from."""
+    grown = _grown_entry(ds, folder, fingerprint)
+    if grown is None:
+        return None
+    path, new_files = grown
+    key = path.name.removeprefix("facts-").removesuffix(".parquet")
+    stage("reading the facts to update from the cache")
+    entry = _read_entry(ds, path, folder / f"others-{key}.parquet")
+    if entry is None or entry[3] is None:
+        return None
+    facts, others, notes, counts = entry
+    if not new_files:  # only tables the facts do not read changed
+        copied = build.copied_columns(ds, facts)
+        return build.Built(facts, others, notes, copied, counts)
+    return build.grown_facts(ds, facts, others, counts, new_files)
+
+
+def _grown_entry(
+    ds: Dataset, folder: Path, fingerprint: str
+) -> tuple[Path, dict[str, list[Location]]] | None:
+    """An entry of this dataset folder, as_of, config and facts definitions from
+    which the facts can be updated, and the files added since: every table the
+    facts read is as it was, but orders or events (`facts.MERGE_RULES`) which
+    may have gained files (each old file still there, unchanged). Tables the
+    facts do not read may have changed in any way. None when no entry fits
+    (derived customers, read from every table, never fit)."""
+    if ds.customers_derived:
+        return None
+    states = table_states(ds)
+    base, root = _base(ds, fingerprint), str(ds.root.resolve())
+    best: tuple[int, Path, dict[str, list[Location]]] | None = None
+    for path in folder.glob("facts-*.parquet"):
+        try:
+            meta = pl.read_parquet_metadata(path)
+            if meta.get(_BASE_KEY) != base or meta.get(_ROOT_KEY) != root:
+                continue
+            before = json.loads(meta[_STATES_KEY])
+        except Exception:  # unreadable, being replaced or of an older cxtui
+            continue
+        added = _added_files(ds, states, before)
+        if added is not None:
+            n = sum(len(paths) for paths in added.values())
+            if best is None or n < best[0]:
+                best = (n, path, added)
+    return None if best is None else (best[1], best[2])
+
+
+def _added_files(
+    ds: Dataset, states: dict[str, list[str]], before: Any
+) -> dict[str, list[Location]] | None:
+    """The files of each table that are new since `before` (an entry's table
+    states), or None when the facts cannot be updated from that entry."""
+    if not isinstance(before, dict) or set(before) != set(states):
+        return None
+    added: dict[str, list[Location]] = {}
+    for table, now in states.items():
+        was = set(before[table]) if isinstance(before[table], list) else None
+        if was == set(now) or table not in ("customers", *AGGREGATED):
+            continue
+        if table not in MERGE_RULES or was is None or not was < set(now):
+            return None
+        added[table] = [p for p, s in zip(ds.sources[table], now, strict=True) if s not in was]
+    return added
 
 
 # ---------------------------------------------------------------- output cache

@@ -104,7 +104,8 @@ def build_store(
 
             spark = build_parts(ds, work, master=spark_master, remote=spark_remote)
             aggregates, customers = _read_parts(ds, work)
-        facts, others, facts_notes, _ = build.facts_from_aggregates(ds, aggregates, customers)
+        built = build.facts_from_aggregates(ds, aggregates, customers)
+        facts, others, facts_notes = built.facts, built.others, built.notes
         for name, frame in ((CUSTOMERS, customers), (FACTS, facts), (OTHERS, others)):
             _write(frame, work / name)
         manifest = _manifest(ds, work, engine, spark, config, facts_notes, started)

@@ -364,6 +364,46 @@ _AGGREGATES = {
 
 Aggregates = dict[str, pl.LazyFrame]
 
+# the tables the facts read besides the customers: a change to any other table
+# (tickets, spend) leaves the facts of one as_of as they were
+AGGREGATED = tuple(_AGGREGATES)
+
+# How an id's aggregate row over some files and its row over more files of the
+# same table make its row over all of them (an incremental update of the facts,
+# `engine.build.grown_facts`): the tables whose every aggregate column is a
+# minimum, a maximum or a sum (the NaN / inf counts are sums). Monthly's block
+# means and latest values and feedback's latest score need rows the aggregate
+# does not keep: a table not named here is read whole again when it changes.
+MERGE_RULES: dict[str, dict[str, str]] = {
+    "orders": {
+        "first_order_date": "min",
+        "last_order_date": "max",
+        "lifetime_orders": "sum",
+        "lifetime_revenue": "sum",
+        "revenue_12m": "sum",
+        "orders_12m": "sum",
+        "order_rows_12m": "sum",
+    },
+    "events": {
+        "first_event_date": "min",
+        "last_event_date": "max",
+        "events_lifetime": "sum",
+        "events_90d": "sum",
+        "payment_events_90d": "sum",
+    },
+}
+
+
+def merged(column: str, rule: str, other: str) -> pl.Expr:
+    """`column` combined with `other` (the same aggregate over other rows) by
+    `rule` (MERGE_RULES); a side with no rows is null."""
+    a, b = pl.col(column), pl.col(other)
+    if rule == "min":
+        return pl.min_horizontal(a, b).alias(column)
+    if rule == "max":
+        return pl.max_horizontal(a, b).alias(column)
+    return (a.fill_null(0) + b.fill_null(0)).alias(column)
+
 
 def table_aggregates(ds: Dataset, count_nonfinite: bool = False) -> Aggregates:
     """One row per id for each large table the dataset has: the one pass over it
