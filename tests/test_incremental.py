@@ -27,8 +27,9 @@ DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
 AS_OF = date(2025, 5, 31)
 
 
-def make_shop(root: Path) -> Path:
-    """Customers a, b, c; orders and events as folders of parts (part-0 only)."""
+def make_shop(root: Path, order: tuple[int, ...] = (0, 1, 2)) -> Path:
+    """Customers a, b, c (in the file in `order`); orders and events as folders
+    of parts (part-0 only)."""
     (root / "orders").mkdir(parents=True)
     (root / "events").mkdir()
     pl.DataFrame(
@@ -37,7 +38,7 @@ def make_shop(root: Path) -> Path:
             "segment": ["SMB", "SMB", "Enterprise"],
             "signup_date": [date(2024, 1, 1), date(2024, 6, 1), date(2025, 1, 1)],
         }
-    ).write_parquet(root / "customers.parquet")
+    )[list(order)].write_parquet(root / "customers.parquet")
     write(
         root / "orders" / "part-0.parquet",
         customer_id=["a", "a", "b", "x"],
@@ -88,10 +89,11 @@ def rows(frame: pl.DataFrame, *columns: str) -> dict:
     return {r["customer_id"]: tuple(r[c] for c in columns) for r in table.iter_rows(named=True)}
 
 
+@pytest.mark.parametrize("order", [(0, 1, 2), (2, 0, 1)], ids=["ids-in-order", "unordered"])
 def test_gained_files_update_the_facts_to_the_hand_worked_figures(
-    tmp_path: Path, monkeypatch
+    tmp_path: Path, monkeypatch, order
 ) -> None:
-    root, cache = make_shop(tmp_path / "shop"), tmp_path / "cache"
+    root, cache = make_shop(tmp_path / "shop", order), tmp_path / "cache"
     facts_of(root, cache)
     add_day(root)
     calls = []

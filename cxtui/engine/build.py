@@ -246,12 +246,16 @@ def grown_facts(
         for name in agg.collect_schema().names()
         if name != "customer_id"
     ]
-    joined = customers.lazy().join(
-        before.lazy().select("customer_id", *columns),
-        on="customer_id",
-        how="left",
-        maintain_order="left",
-    )
+    if customers["customer_id"].equals(before["customer_id"]):
+        # the facts in the customers' own order (ids sorted): side by side, no join
+        joined = pl.concat([customers, before.select(columns)], how="horizontal").lazy()
+    else:
+        joined = customers.lazy().join(
+            before.lazy().select("customer_id", *columns),
+            on="customer_id",
+            how="left",
+            maintain_order="left",
+        )
     others = others_before.lazy()
     for table, new in added.items():
         rules = MERGE_RULES[table]
