@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey
 from textual.worker import get_current_worker
 
 from cxtui.errors import CxError
@@ -32,6 +33,47 @@ class Breadcrumb(Static):
     pass
 
 
+class KeyFooter(Footer):
+    """Textual's Footer without binding each key's `compact` to the footer's.
+    A pane switch changes the keys shown, so the footer composes its keys
+    again; each key's binding then restyled it on mounting (over half of a
+    Tab's time). This footer is never compact: its keys are made with compact
+    off, which is what the binding would set, and look the same."""
+
+    def compose(self) -> ComposeResult:
+        if not self._bindings_ready:
+            return
+        active = self.screen.active_bindings
+        shown: set[str] = set()
+        for _, binding, enabled, tooltip in active.values():
+            if binding.show and binding.action not in shown:  # one key per action
+                shown.add(binding.action)
+                yield self._key(binding, enabled, tooltip)
+        if self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+            found = active.get(self.app.COMMAND_PALETTE_BINDING)
+            if found is not None:
+                _, binding, enabled, _ = found
+                tooltip = binding.tooltip or binding.description
+                # not bound in Textual's either: it keeps its own compact style
+                yield self._key(binding, enabled, tooltip, "-command-palette", compact=True)
+
+    def _key(
+        self, binding, enabled: bool, tooltip: str, classes: str = "", compact: bool = False
+    ) -> FooterKey:
+        key = FooterKey(
+            binding.key,
+            self.app.get_key_display(binding),
+            binding.description,
+            binding.action,
+            disabled=not enabled,
+            tooltip=tooltip,
+            classes=classes,
+        )
+        if not compact:
+            key.set_reactive(FooterKey.compact, False)
+        return key
+
+
 class DataScreen(Screen):
     crumbs: list[str] = []
 
@@ -49,7 +91,7 @@ class DataScreen(Screen):
         yield Breadcrumb(id="crumbs")
 
     def compose_bottom(self) -> ComposeResult:
-        yield Footer()
+        yield KeyFooter()
 
     def set_crumbs(self, crumbs: list[str]) -> None:
         self.crumbs = crumbs
