@@ -1,11 +1,13 @@
 """Test-session order: the object-store tests run last.
 
-Once a process has read s3:// through Polars (tests/test_remote.py, above all
-the explorer opened on an S3 dataset), the object store's runtime stays in the
-process, and every Textual test after it ran two to three times slower (the
-snapshots 3 s -> 9 s each; the whole suite 21 min instead of about 10). Moving
-those tests to the end keeps their fixtures (one moto server for the module)
-and changes nothing else.
+After tests/test_remote.py's explorer opened an S3 dataset (read through
+Polars from the moto server), every Textual test after it in the same process
+ran two to three times slower: the snapshots 3 s -> 9 s each, the whole suite
+21 min instead of about 10. The process mostly waited in its event loop; the
+cause was not found (not the cyclic GC, not importing moto; the object
+store's runtime threads stay alive after the test). Moving those tests to the
+end keeps their fixtures (one moto server for the module) and changes
+nothing else.
 """
 
 from __future__ import annotations

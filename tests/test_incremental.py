@@ -20,7 +20,7 @@ from polars.testing import assert_frame_equal
 
 import cxtui.engine.build
 import cxtui.engine.cache
-from cxtui.data.load import open_dataset
+from cxtui.data.load import open_dataset, table_states
 from cxtui.engine.cache import build_facts, finish_cache_writes
 
 DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
@@ -82,6 +82,12 @@ def facts_of(root: Path, cache: Path | None) -> tuple[pl.DataFrame, pl.DataFrame
     facts, others, hit = build_facts(ds, cache, use_cache=cache is not None)
     finish_cache_writes()
     return facts, others, ds.notes, hit
+
+
+def grown_entry(ds, cache: Path):
+    """The entry `build_facts` would update the facts of `ds` from, or None."""
+    fingerprint = cxtui.engine.build.facts_fingerprint(ds)
+    return cxtui.engine.cache._grown_entry(ds, cache, fingerprint, table_states(ds))
 
 
 def rows(frame: pl.DataFrame, *columns: str) -> dict:
@@ -210,9 +216,7 @@ def test_any_other_change_builds_from_every_file(tmp_path: Path, change: str) ->
     else:
         as_of = date(2025, 6, 30)
     ds = open_dataset(root, as_of=as_of, cache_dir=cache)
-    assert (
-        cxtui.engine.cache._grown_entry(ds, cache, cxtui.engine.build.facts_fingerprint(ds)) is None
-    )
+    assert grown_entry(ds, cache) is None
     facts, *_ = build_facts(ds, cache)
     full, *_ = build_facts(open_dataset(root, as_of=as_of), use_cache=False)
     assert_frame_equal(facts, full)
@@ -229,9 +233,7 @@ def test_a_monthly_table_that_gains_a_file_builds_again(tmp_path: Path) -> None:
         root / "monthly" / "part-1.parquet", customer_id=["a"], month=[date(2025, 5, 1)], mrr=[12.0]
     )
     ds = open_dataset(root, as_of=AS_OF, cache_dir=cache)
-    assert (
-        cxtui.engine.cache._grown_entry(ds, cache, cxtui.engine.build.facts_fingerprint(ds)) is None
-    )
+    assert grown_entry(ds, cache) is None
 
 
 @pytest.mark.skipif(not DEMO.is_dir(), reason="data/demo not generated")

@@ -833,7 +833,7 @@ def load_table(
             return None
         fmt = _file_format(files, mapping)
         raw = _scan_raw(table, files, fmt, mapping)
-        where = files[0] if len(files) == 1 else files[0].parent
+        where = _where(files)
     prepared = _normalise(table, raw, mapping, where, fmt == "csv", probe_all)
     use_cache = cache_dir is not None and not probe_all
     cache = without_latest = None
@@ -878,6 +878,11 @@ def load_table(
     )
 
 
+def _where(files: list[Location]) -> Location:
+    """What a table's errors name: its one file, or the folder of its files."""
+    return files[0] if len(files) == 1 else files[0].parent
+
+
 def with_files(ds: Dataset, files: dict[str, list[Location]]) -> Dataset:
     """`ds` with some tables read from some of their files only (an incremental
     facts update reads the files a dataset gained): the same mapping, types and
@@ -888,8 +893,7 @@ def with_files(ds: Dataset, files: dict[str, list[Location]]) -> Dataset:
         mapping = ds.config.tables.get(table)
         fmt = ds.formats.get(table, "parquet")
         raw = _scan_raw(table, paths, fmt, mapping)
-        where = paths[0] if len(paths) == 1 else paths[0].parent
-        prepared = _normalise(table, raw, mapping, where, fmt == "csv")
+        prepared = _normalise(table, raw, mapping, _where(paths), fmt == "csv")
         tables[table] = prepared.frame
         whole[table] = prepared.whole if prepared.whole is not None else prepared.frame
     return dataclasses.replace(ds, tables=tables, whole=whole, notes=[])

@@ -102,13 +102,6 @@ def _joined_by_hash(
     return joined, not_customers
 
 
-def copied_columns(ds: Dataset, facts: pl.DataFrame) -> list[str]:
-    """`_copied_columns` of facts read back whole (the customers read again)."""
-    if ds.customers_derived or ds.formats.get("customers") != "parquet":
-        return []
-    return _copied_columns(ds, facts, collect(ds.tables["customers"]))
-
-
 def _copied_columns(ds: Dataset, facts: pl.DataFrame, customers: pl.DataFrame) -> list[str]:
     """The facts columns that are the customers table's own columns, row for row
     (name, segment, … of an export sorted by id): the cache leaves them out and
@@ -236,8 +229,9 @@ def grown_facts(
     *done, customers = collect_all([*(lazy[t] for t in new_files), ds.tables["customers"]])
     added, counts = _nonfinite_counts(part, dict(zip(new_files, done, strict=True)))
     for table, by_flag in counts_before.items():
+        total = counts.setdefault(table, {})
         for flag, n in by_flag.items():
-            counts.setdefault(table, {})[flag] = counts.get(table, {}).get(flag, 0) + n
+            total[flag] = total.get(flag, 0) + n
     stage(f"updating the facts: joining and computing {customers.height:,} customers' columns")
     # the aggregate columns the old facts carry, in the order a full build joins them
     columns = [

@@ -49,9 +49,11 @@ def cache_key(ds: Dataset) -> str:
     return _key(ds, build.facts_fingerprint(ds))
 
 
-def _key(ds: Dataset, definitions: str) -> str:
+def _key(ds: Dataset, definitions: str, states: dict[str, list[str]] | None = None) -> str:
+    """The key of `ds`'s state (`states`: its `table_states`, when at hand)."""
     h = hashlib.sha256(_base(ds, definitions).encode())
-    for state in dataset_state(ds):
+    flat = dataset_state(ds) if states is None else [s for t in states.values() for s in t]
+    for state in flat:
         h.update(state.encode())
     return h.hexdigest()[:32]
 
@@ -112,20 +114,33 @@ KEEP_ENTRIES = 4
 CacheFile = tuple[Path, pl.DataFrame, "dict[str, str] | None"]
 
 
-def _read_lists(path: Path, *keys: str) -> list[list[str] | None]:
-    """JSON lists kept in a cache file's metadata, one footer read for all of
+def _read_json(path: Path, *keys: str) -> list[Any]:
+    """JSON values kept in a cache file's metadata, one footer read for all of
     them; None for one that is missing or unreadable (another version's)."""
     try:
         meta = pl.read_parquet_metadata(path)
     except Exception:  # unreadable: not an entry
         return [None for _ in keys]
-    out: list[list[str] | None] = []
+    out: list[Any] = []
     for key in keys:
         try:
-            out.append([str(n) for n in json.loads(meta[key])])
+            out.append(json.loads(meta[key]))
         except (KeyError, TypeError, ValueError):
             out.append(None)
     return out
+
+
+def _strings(value: Any) -> list[str] | None:
+    """A metadata value read as a list of strings, or None."""
+    try:
+        return None if value is None else [str(n) for n in value]
+    except TypeError:
+        return None
+
+
+def _read_lists(path: Path, *keys: str) -> list[list[str] | None]:
+    """JSON lists kept in a cache file's metadata (`_read_json`)."""
+    return [_strings(value) for value in _read_json(path, *keys)]
 
 
 def _read_facts(ds: Dataset, path: Path) -> pl.DataFrame | None:
@@ -255,7 +270,8 @@ def build_facts(
         return built.facts, built.others, False
     finish_cache_writes()  # an entry being written in this process is read whole
     fingerprint = build.facts_fingerprint(ds)
-    key = _key(ds, fingerprint)
+    states = table_states(ds)
+    key = _key(ds, fingerprint, states)
     folder = cache_dir or default_cache_dir()
     facts_path = folder / f"facts-{key}.parquet"
     others_path = folder / f"others-{key}.parquet"
@@ -267,7 +283,7 @@ def build_facts(
         _add_notes(ds, notes)
         _touch(facts_path)  # recently used: pruned last (_prune)
         return cached, others, True
-    built = _updated(ds, folder, fingerprint) or build.facts_and_others(ds)
+    built = _updated(ds, folder, fingerprint, states) or build.facts_and_others(ds)
     _add_notes(ds, built.notes)
     # others first: a facts file without its others is not an entry
     others_meta = {_NOTES_KEY: json.dumps(built.notes), _COUNTS_KEY: json.dumps(built.nonfinite)}
@@ -277,7 +293,7 @@ def build_facts(
         _COPIED_KEY: json.dumps(built.copied),
         _ROOT_KEY: root,
         _BASE_KEY: _base(ds, fingerprint),
-        _STATES_KEY: json.dumps(table_states(ds)),
+        _STATES_KEY: json.dumps(states),
     }
     files: list[CacheFile] = [
         (others_path, built.others, others_meta),
@@ -297,20 +313,21 @@ def _read_entry(
     others = _read_cache(others_path) if facts is not None else None
     if facts is None or others is None:
         return None
-    notes = _read_lists(others_path, _NOTES_KEY)[0]
+    notes, counts = _read_json(others_path, _NOTES_KEY, _COUNTS_KEY)
+    notes = _strings(notes)
     if notes is None:
         return None
-    try:
-        counts = json.loads(pl.read_parquet_metadata(others_path)[_COUNTS_KEY])
-    except (KeyError, TypeError, ValueError, OSError, pl.exceptions.PolarsError):
+    if not isinstance(counts, dict):
         counts = None  # an entry of an older cxtui: served, but not updated from
     return facts, others, notes, counts
 
 
-def _updated(ds: Dataset, folder: Path, fingerprint: str) -> build.Built | None:
+def _updated(
+    ds: Dataset, folder: Path, fingerprint: str, states: dict[str, list[str]]
+) -> build.Built | None:
     """The facts updated from an older entry of this dataset (`_grown_entry`),
     or None when there is none to update from."""
-    grown = _grown_entry(ds, folder, fingerprint)
+    grown = _grown_entry(ds, folder, fingerprint, states)
     if grown is None:
         return None
     path, new_files = grown
@@ -320,24 +337,24 @@ def _updated(ds: Dataset, folder: Path, fingerprint: str) -> build.Built | None:
     if entry is None or entry[3] is None:
         return None
     facts, others, notes, counts = entry
-    if not new_files:  # only tables the facts do not read changed
-        copied = build.copied_columns(ds, facts)
+    if not new_files:  # only tables the facts do not read changed: the entry as it is
+        copied = _read_lists(path, _COPIED_KEY)[0] or []  # the customers are unchanged
         return build.Built(facts, others, notes, copied, counts)
     return build.grown_facts(ds, facts, others, counts, new_files)
 
 
 def _grown_entry(
-    ds: Dataset, folder: Path, fingerprint: str
+    ds: Dataset, folder: Path, fingerprint: str, states: dict[str, list[str]]
 ) -> tuple[Path, dict[str, list[Location]]] | None:
     """An entry of this dataset folder, as_of, config and facts definitions from
-    which the facts can be updated, and the files added since: every table the
-    facts read is as it was, but orders or events (`facts.MERGE_RULES`) which
-    may have gained files (each old file still there, unchanged). Tables the
-    facts do not read may have changed in any way. None when no entry fits
-    (derived customers, read from every table, never fit)."""
+    which the facts can be updated (`states`: the dataset's `table_states`),
+    and the files added since: every table the facts read is as it was, but
+    orders or events (`facts.MERGE_RULES`) which may have gained files (each
+    old file still there, unchanged). Tables the facts do not read may have
+    changed in any way. None when no entry fits (derived customers, read from
+    every table, never fit)."""
     if ds.customers_derived:
         return None
-    states = table_states(ds)
     base, root = _base(ds, fingerprint), str(ds.root.resolve())
     best: tuple[int, Path, dict[str, list[Location]]] | None = None
     for path in folder.glob("facts-*.parquet"):
