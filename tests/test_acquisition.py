@@ -197,6 +197,34 @@ def test_contractual_ltv_of_everyone(saas: Path) -> None:
     ]
 
 
+def test_contractual_ltv_from_rows_already_one_per_customer_month(
+    saas: Path, tmp_path: Path
+) -> None:
+    """The same months as one row per (customer_id, month) in that order: the
+    export is taken as it is (Dataset.monthly_ordered), with the same LTVs."""
+    for name in ("customers", "spend", "orders"):
+        (tmp_path / f"{name}.parquet").write_bytes((saas / f"{name}.parquet").read_bytes())
+    ordered = (
+        monthly_rows()
+        .with_columns(pl.col("month").dt.month_start())
+        .group_by("customer_id", "month")
+        .agg(pl.col("mrr").sum())
+        .sort("customer_id", "month")
+    )
+    ordered.write_parquet(tmp_path / "monthly.parquet")
+    scope = scope_of(tmp_path)
+    assert scope.ds.monthly_ordered
+    got = rows_of(acq.ltv_by(scope, "channel"))
+    assert got["ads"]["monthly_churn"] == approx(0.2) and got["ads"]["ltv"] == approx(350.0)
+    assert got["seo"]["monthly_churn"] == approx(1 / 11)
+    assert got[None]["monthly_churn"] is None
+    everyone = collect(acq.ltv_by(scope)).to_dicts()[0]
+    assert everyone["monthly_churn"] == approx(0.125) and everyone["ltv"] == approx(496.0)
+    # with --where the rows are grouped again: seo alone, 1 of 11 exposed months
+    seo = collect(acq.ltv_by(scope_of(tmp_path, where="channel = 'seo'"))).to_dicts()[0]
+    assert seo["monthly_churn"] == approx(1 / 11) and seo["ltv"] == approx(550.0)
+
+
 def test_ltv_is_null_when_nobody_churned(tmp_path: Path) -> None:
     customers([("a", date(2024, 1, 1), "ads", None)]).write_parquet(tmp_path / "customers.parquet")
     pl.DataFrame(

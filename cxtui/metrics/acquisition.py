@@ -100,44 +100,69 @@ def _join(left: pl.LazyFrame, right: pl.LazyFrame, by: str | None) -> pl.LazyFra
     return left.join(right, on=by, how="left", nulls_equal=True)
 
 
-def _monthly_churn(scope: Scope, by: str | None) -> pl.LazyFrame:
-    """Per group: Σ over the 12 months M ending with month(as_of) of members with
-    mrr_{M−1} > 0 (`_exposed`) and of those with mrr_M = 0 as well (`_churned`);
-    mrr_M is the sum of the member's rows in M, 0 when it has none (SPEC §7)."""
+def churn_exposure(scope: Scope) -> pl.LazyFrame:
+    """Per id with mrr_{M−1} > 0 in at least one of the 12 months M ending with
+    month(as_of): `_exposed` (how many such M) and `_churned` (those with mrr_M
+    = 0 as well); mrr_M is the sum of the id's rows in M, 0 when it has none
+    (SPEC §7). Every id of the monthly table (the caller joins the members), so
+    that the by-group and total LTVs share one pass (`ltv_by`'s `exposure`).
+
+    Over the id's month rows in (customer_id, month) order, a row's next month
+    is the next row when it is the same id and the adjacent month, else 0.
+    Exports already one row per customer-month in that order
+    (`Dataset.monthly_ordered`) are taken as they are."""
     last = month_start(scope.as_of)
     first_prev = add_months(last, -CHURN_MONTHS)
+    month = pl.col("month")
+    index = month.dt.year().cast(pl.Int32) * 12 + month.dt.month().cast(pl.Int32)
+    lf = scope.table("monthly").filter(month >= first_prev)
+    if scope.ds.monthly_ordered and scope.where is None:
+        rows = lf.select("customer_id", index.alias("_mi"), pl.col("mrr").fill_null(0.0))
+    else:
+        rows = (
+            lf.group_by("customer_id", "month")
+            .agg(pl.col("mrr").sum())
+            .select("customer_id", index.alias("_mi"), "mrr")
+            .sort("customer_id", "_mi", nulls_last=True)
+        )
+    cid, mi, mrr = pl.col("customer_id"), pl.col("_mi"), pl.col("mrr")
+    adjacent = cid.eq_missing(cid.shift(-1)) & (mi.shift(-1) == mi + 1)
+    following = pl.when(adjacent).then(mrr.shift(-1)).otherwise(0.0)
+    exposed = (mi < last.year * 12 + last.month) & (mrr > 0)
+    return (
+        rows.with_columns(following.alias("_mrr_next"))
+        .filter(exposed)
+        .group_by("customer_id")
+        .agg(
+            pl.len().cast(pl.Int64).alias("_exposed"),
+            (pl.col("_mrr_next") == 0).sum().cast(pl.Int64).alias("_churned"),
+        )
+    )
+
+
+def _monthly_churn(scope: Scope, by: str | None, exposure: pl.LazyFrame | None) -> pl.LazyFrame:
+    """Per group: Σ `_exposed` and `_churned` (`churn_exposure`) of its members."""
     members = scope.universe.select("customer_id", *_keys(by))
-    per_month = (
-        scope.table("monthly")
-        .filter(pl.col("month") >= first_prev)
-        .join(members.select("customer_id"), on="customer_id", how="semi")
-        .group_by("customer_id", "month")
-        .agg(pl.col("mrr").sum())
-    )
-    previous = per_month.filter((pl.col("month") < last) & (pl.col("mrr") > 0)).select(
-        "customer_id", "month"
-    )
-    following = per_month.select(
-        "customer_id",
-        pl.col("month").dt.offset_by("-1mo").alias("month"),
-        pl.col("mrr").alias("_mrr_next"),
-    )
-    pairs = previous.join(following, on=["customer_id", "month"], how="left").join(
-        members, on="customer_id", how="inner"
-    )
-    churned = pl.col("_mrr_next").fill_null(0.0) == 0
-    aggs = [pl.len().alias("_exposed"), churned.sum().alias("_churned")]
+    exposure = churn_exposure(scope) if exposure is None else exposure
+    pairs = members.join(exposure, on="customer_id", how="inner")
+    aggs = [pl.col("_exposed").sum(), pl.col("_churned").sum()]
     out = pairs.group_by(by).agg(aggs) if by else pairs.select(aggs)
     return out.with_columns(pl.col("_exposed", "_churned").cast(pl.Int64))
 
 
-def ltv_by(scope: Scope, by: str | None = None, clv: pl.DataFrame | None = None) -> pl.LazyFrame:
+def ltv_by(
+    scope: Scope,
+    by: str | None = None,
+    clv: pl.DataFrame | None = None,
+    exposure: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
     """LTV_KEYS per value of `by` over all started customers with that value (one
     row without `by`). Contractual: arpa = Σ mrr in month(as_of) ÷ members with
     mrr > 0 then, monthly_churn = churned ÷ exposed member-months (see
     `_monthly_churn`), ltv = arpa ÷ monthly_churn (null when churn is 0).
     Orders only: ltv = the mean clv_12m of the members that have one (`clv`:
-    the collected predictions keyed by customer_id); arpa and churn are null."""
+    the collected predictions keyed by customer_id); arpa and churn are null.
+    `exposure`: `churn_exposure(scope)`, when already collected."""
     if by:
         check_dimension(scope, by)
     method = ltv_method(scope)
@@ -149,7 +174,7 @@ def ltv_by(scope: Scope, by: str | None = None, clv: pl.DataFrame | None = None)
             (pl.col("mrr") > 0).sum().alias("_paying"),
         ]
         base = members.group_by(by).agg(aggs) if by else members.select(aggs)
-        out = _join(base, _monthly_churn(scope, by), by).with_columns(
+        out = _join(base, _monthly_churn(scope, by, exposure), by).with_columns(
             ratio(pl.col("_mrr"), pl.col("_paying")).alias("arpa"),
             ratio(pl.col("_churned"), pl.col("_exposed")).alias("monthly_churn"),
         )
@@ -197,7 +222,11 @@ def _finish(frame: pl.LazyFrame, total_new: pl.Expr) -> pl.LazyFrame:
 
 
 def acquisition(
-    scope: Scope, months: int = 3, by: str = "channel", clv: pl.DataFrame | None = None
+    scope: Scope,
+    months: int = 3,
+    by: str = "channel",
+    clv: pl.DataFrame | None = None,
+    exposure: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """One row per value of `by` (a customer dimension, default channel) that has a
     new customer or, by channel, spend in the last `months` calendar months:
@@ -206,7 +235,8 @@ def acquisition(
     without spend, by another dimension, and for the null channel); cac = spend ÷
     new_customers; ltv = `ltv_by` of all started customers with the value;
     ltv_to_cac = ltv ÷ cac; active_rate_now and revenue_12m of the new customers.
-    Rows: new_customers desc, then the value ascending, null last."""
+    Rows: new_customers desc, then the value ascending, null last. `exposure`:
+    see `ltv_by`."""
     _check_by(scope, by)
     first, last = acquisition_window(scope.as_of, months)
     has_orders = scope.ds.has("orders")
@@ -230,7 +260,7 @@ def acquisition(
             rows = rows.with_columns(pl.col("revenue_12m").fill_null(0.0))
     else:
         rows = rows.with_columns(null_col("spend"))
-    rows = _join(rows, ltv_by(scope, by, clv).select(by, "ltv"), by)
+    rows = _join(rows, ltv_by(scope, by, clv, exposure).select(by, "ltv"), by)
     total_new = pl.col("new_customers").sum()
     return (
         _finish(rows, total_new)
@@ -240,7 +270,10 @@ def acquisition(
 
 
 def acquisition_total(
-    scope: Scope, months: int = 3, clv: pl.DataFrame | None = None
+    scope: Scope,
+    months: int = 3,
+    clv: pl.DataFrame | None = None,
+    exposure: pl.LazyFrame | None = None,
 ) -> pl.LazyFrame:
     """One row of ACQUISITION_KEYS over every new customer of the window: spend is
     all spend of the window's months (any channel, null without spend), ltv that
@@ -255,5 +288,5 @@ def acquisition_total(
         row = row.join(total, how="cross")
     else:
         row = row.with_columns(null_col("spend"))
-    row = row.join(ltv_by(scope, None, clv).select("ltv"), how="cross")
+    row = row.join(ltv_by(scope, None, clv, exposure).select("ltv"), how="cross")
     return _finish(row, pl.col("new_customers")).select(*ACQUISITION_KEYS)

@@ -73,8 +73,14 @@ def acquisition_result(analysis: Analysis, months: int, by: str):
 
 def _acquisition_result(analysis: Analysis, months: int, by: str):
     scope, clv = analysis.scope, _clv(analysis)
+    exposure = None
+    if acq.ltv_method(scope) == "contractual":  # one pass for the rows' and the total's LTV
+        exposure = engine.collect(acq.churn_exposure(scope)).lazy()
     rows, total = engine.collect_all(
-        [acq.acquisition(scope, months, by, clv), acq.acquisition_total(scope, months, clv)]
+        [
+            acq.acquisition(scope, months, by, clv, exposure),
+            acq.acquisition_total(scope, months, clv, exposure),
+        ]
     )
     where = f" · where {analysis.where}" if analysis.where else ""
     title = (
