@@ -437,6 +437,10 @@ def run_view(view, data: str | None, kwargs: dict[str, Any]) -> None:
     with printed_once(ds, cache_dir, not no_cache, f"view:{view.id}", shape) as done:
         if done:
             return
+        if view.id == "clv":
+            from cxtui.engine.clv import preload_models
+
+            preload_models(ds)
         analysis = analysis_for(ds, where, no_cache, cache_dir)
         out = view.run(analysis, opts).limited(limit)
         if fmt is Format.json:
@@ -546,6 +550,9 @@ def report(
     with printed_once(ds, cache_dir, not no_cache, "report", shape) as done:
         if done:
             return
+        from cxtui.engine.clv import preload_models
+
+        preload_models(ds)  # the report fits the CLV models
         analysis = analysis_for(ds, where, no_cache, cache_dir)
         with working(f"computing the report for {ds.root}…"):
             rep = build_report(analysis)

@@ -21,6 +21,7 @@ from cxtui.engine.collect import collect
 from cxtui.errors import CxError
 
 if TYPE_CHECKING:
+    from cxtui.data.load import Dataset
     from cxtui.engine.analysis import Analysis
     from cxtui.metrics.clv import ClvFit, ModelFit
 
@@ -87,6 +88,19 @@ def _state(fit: ClvFit) -> dict[str, Any]:
         "zero_repeat_aov": fit.zero_repeat_aov,
         "notes": list(fit.notes),
     }
+
+
+def preload_models(ds: Dataset) -> None:
+    """With an orders table: import the models' code (scipy, ~1 s of Python) in a
+    thread now, so that it runs while the facts are built (polars leaves the
+    interpreter free) instead of after them; for the commands that fit."""
+    if ds.has("orders"):
+        import importlib
+        import threading
+
+        threading.Thread(
+            target=importlib.import_module, args=("cxtui.metrics.clv",), daemon=True
+        ).start()
 
 
 def needs_orders(what: str) -> CxError:

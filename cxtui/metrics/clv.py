@@ -71,9 +71,10 @@ def clv_order_days(scope: Scope) -> pl.LazyFrame:
     first step of `clv_summary`."""
     customers = scope.universe.select("customer_id")
     date = pl.col("order_date")
+    # grouped first, then the groups of the universe kept: one id lookup per
+    # customer instead of one per orders row
     return (
         scope.table("orders")
-        .join(customers, on="customer_id", how="semi")
         .group_by("customer_id")
         .agg(
             (date.n_unique() - 1).cast(pl.Int64).alias("frequency"),
@@ -81,6 +82,7 @@ def clv_order_days(scope: Scope) -> pl.LazyFrame:
             date.max().alias("_last"),
             pl.col("amount").sum().cast(pl.Float64).alias("_total"),
         )
+        .join(customers, on="customer_id", how="semi")
     )
 
 
@@ -169,22 +171,66 @@ class ClvFit:
 
 
 def _grouped(columns: list[np.ndarray], weights: np.ndarray | None):
-    """The distinct rows of `columns`, the summed weight of each and, for every
-    input row, the index of its distinct row."""
+    """The distinct rows of `columns` in lexicographic order, the summed weight of
+    each and, for every input row, the index of its distinct row."""
     n = len(columns[0])
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
     if n == 0:
         return [c[:0] for c in columns], w[:0], np.zeros(0, dtype=np.intp)
-    order = np.lexsort(columns[::-1])
-    cols = [c[order] for c in columns]
-    new = np.zeros(n, dtype=bool)
-    new[0] = True
-    for c in cols:
-        new[1:] |= c[1:] != c[:-1]
-    starts = np.flatnonzero(new)
+    packed = _packed(columns)
+    if packed is not None:  # one int64 key per row: a sort of it instead of a lexsort
+        key, spans = packed
+        order = np.argsort(key, kind="stable")
+        sorted_key = key[order]
+        new = np.empty(n, dtype=bool)
+        new[0] = True
+        np.not_equal(sorted_key[1:], sorted_key[:-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        distinct = _unpacked(sorted_key[starts], spans)
+    else:
+        order = np.lexsort(columns[::-1])
+        cols = [c[order] for c in columns]
+        new = np.zeros(n, dtype=bool)
+        new[0] = True
+        for c in cols:
+            new[1:] |= c[1:] != c[:-1]
+        starts = np.flatnonzero(new)
+        distinct = [c[starts] for c in cols]
     inverse = np.empty(n, dtype=np.intp)
     inverse[order] = np.cumsum(new) - 1
-    return [c[starts] for c in cols], np.add.reduceat(w[order], starts), inverse
+    return distinct, np.add.reduceat(w[order], starts), inverse
+
+
+PACKED_LIMIT = 2**62  # the product of the columns' spans that still fits an int64 key
+
+
+def _packed(columns: list[np.ndarray]) -> tuple[np.ndarray, list[int]] | None:
+    """When every column holds whole numbers ≥ 0 (days, counts) whose spans
+    multiply below PACKED_LIMIT: one int64 per row that sorts as the rows do
+    lexicographically (Σ value × the spans of the columns after it), with the
+    spans; else None (then `_grouped` lexsorts)."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    spans, total = [], 1
+    for c in columns:
+        if not (np.all(c >= 0) and np.all(np.floor(c) == c)):  # NaN fails both
+            return None
+        span = int(c.max()) + 1
+        total *= span
+        if total >= PACKED_LIMIT:
+            return None
+        key *= span
+        key += c.astype(np.int64)
+        spans.append(span)
+    return key, spans
+
+
+def _unpacked(keys: np.ndarray, spans: list[int]) -> list[np.ndarray]:
+    """`_packed`'s columns (as float64) from its keys."""
+    out = []
+    for span in reversed(spans):
+        out.append((keys % span).astype(np.float64))
+        keys = keys // span
+    return out[::-1]
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> float:
