@@ -556,3 +556,16 @@ def test_a_discount_that_is_no_rate_is_a_one_line_error() -> None:
     for bad in (-1.0, float("nan"), float("inf")):
         with pytest.raises(CxError, match=r"--discount .*fix: e.g. --discount 0.1"):
             clv.clv_predictions(summary, fit, discount=bad)
+
+
+@pytest.mark.parametrize("scale", [1.0, 0.5])  # whole days (one packed key), then halves
+def test_groups_of_identical_customers_in_lexicographic_order(scale: float) -> None:
+    from cxtui.metrics.clv import _grouped
+
+    x = np.array([2, 0, 2, 1, 0]) * scale
+    T = np.array([5, 3, 5, 3, 7]) * scale
+    (gx, gT), w, inverse = _grouped([x, T], np.array([1.0, 1.0, 2.0, 1.0, 0.5]))
+    assert gx.tolist() == [0, 0, scale, 2 * scale]
+    assert gT.tolist() == [3 * scale, 7 * scale, 3 * scale, 5 * scale]
+    assert w.tolist() == [1.0, 0.5, 1.0, 3.0]
+    assert inverse.tolist() == [3, 0, 3, 2, 1]
