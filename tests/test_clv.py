@@ -366,14 +366,19 @@ def test_clv_is_orders_times_aov_and_the_monthly_discount(cdnow_orders: Path) ->
 # ---------------------------------------------------------------- the summary by hand
 
 
-def test_summary_days_monetary_refunds_and_who_counts(tmp_path: Path) -> None:
-    as_of = date(2025, 6, 30)
+HAND_AS_OF = date(2025, 6, 30)
+
+
+def hand_orders(root: Path, in_customer_order: bool = False) -> Path:
+    """The hand-worked customers and orders below; `in_customer_order`: the
+    orders rows sorted by (customer_id, order_date), as exports sorted by
+    customer are."""
     pl.DataFrame(
         {
             "customer_id": ["a", "b", "c", "d", "late"],
             "signup_date": [date(2024, 1, 1)] * 4 + [date(2025, 7, 15)],
         }
-    ).write_parquet(tmp_path / "customers.parquet")
+    ).write_parquet(root / "customers.parquet")
     rows = [
         # a: three order days; 2025-03-01 has two rows (summed: 30 + 10) and a refund day
         ("a", date(2025, 1, 1), 100.0),
@@ -391,14 +396,23 @@ def test_summary_days_monetary_refunds_and_who_counts(tmp_path: Path) -> None:
         ("stranger", date(2025, 2, 5), 50.0),
         ("late", date(2025, 5, 1), 10.0),  # signs up after as_of: not started
     ]
-    pl.DataFrame(
+    orders = pl.DataFrame(
         {
             "customer_id": [r[0] for r in rows],
             "order_date": [r[1] for r in rows],
             "amount": [r[2] for r in rows],
         },
         schema={"customer_id": pl.String, "order_date": pl.Date, "amount": pl.Float64},
-    ).write_parquet(tmp_path / "orders.parquet")
+    )
+    if in_customer_order:
+        orders = orders.sort("customer_id", "order_date", maintain_order=True)
+    orders.write_parquet(root / "orders.parquet")
+    return root
+
+
+def test_summary_days_monetary_refunds_and_who_counts(tmp_path: Path) -> None:
+    as_of = HAND_AS_OF
+    hand_orders(tmp_path)
     got = {r["customer_id"]: r for r in summary_of(tmp_path, as_of).to_dicts()}
     assert set(got) == {"a", "b", "c"}  # d has no orders
     assert got["a"] == {
@@ -425,6 +439,46 @@ def test_summary_days_monetary_refunds_and_who_counts(tmp_path: Path) -> None:
     # --where narrows the customers fitted
     only_a = summary_of(tmp_path, as_of, where="customer_id = 'a'")
     assert only_a["customer_id"].to_list() == ["a"]
+
+
+def test_orders_in_customer_order_give_the_summary_in_one_pass(tmp_path: Path) -> None:
+    """Rows sorted by (customer_id, order_date): the order days and the first
+    day's sum come from one pass (engine.clv), with the summary of the join."""
+    from cxtui.engine import clv as engine_clv
+
+    root = hand_orders(tmp_path, in_customer_order=True)
+    scope = open_analysis(root, as_of=HAND_AS_OF, use_cache=False).scope
+    days = engine_clv._ordered_order_days(scope)
+    assert days is not None and days["_unordered"].sum() == 0
+    one_pass = collect(clv.clv_summary(scope, days.lazy())).sort("customer_id")
+    assert one_pass.equals(summary_of(root, HAND_AS_OF))
+    assert one_pass.row(0, named=True) == {
+        "customer_id": "a",
+        "frequency": 2,
+        "recency": 160,
+        "age": 180,
+        "monetary": (40.0 - 5.0) / 2,  # the first day's 100 alone left out
+    }
+    # with --where the rows are not taken to be in order
+    where = open_analysis(root, as_of=HAND_AS_OF, where="customer_id = 'a'", use_cache=False)
+    assert engine_clv._ordered_order_days(where.scope) is None
+
+
+def test_orders_out_of_order_after_the_first_rows_fall_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file's rows are a's, b's, c's, then "stranger" before "late": in order
+    for the first rows only. The one pass finds the break and the join is used."""
+    from cxtui.engine import clv as engine_clv
+
+    root = hand_orders(tmp_path)
+    scope = open_analysis(root, as_of=HAND_AS_OF, use_cache=False).scope
+    assert engine_clv._ordered_order_days(scope) is None  # seen in the first rows
+    monkeypatch.setattr(clv, "ORDER_SAMPLE", 4)  # a's four rows: in order
+    assert collect(clv.orders_look_ordered(scope)).item() is True
+    days = collect(clv.clv_order_days(scope, ordered=True))
+    assert days["_unordered"].sum() == 1  # "late" after "stranger"
+    assert engine_clv._ordered_order_days(scope) is None
 
 
 # ---------------------------------------------------------------- robustness and notes

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from cxtui.data.load import Dataset
     from cxtui.engine.analysis import Analysis
     from cxtui.metrics.clv import ClvFit, ModelFit
+    from cxtui.metrics.scope import Scope
 
 CACHE_NAME = "clv"
 # the code that defines the result: a change to either is a new cache entry
@@ -62,6 +63,22 @@ class ClvResult:
 
         summary = self.predictions.select(SUMMARY_COLUMNS)
         return clv_predictions(summary, self.fit(), discount)  # checks the rate
+
+
+def _ordered_order_days(scope: Scope) -> pl.DataFrame | None:
+    """The order days with the first day's sum from one pass, when the orders are
+    in (customer_id, order_date) order (as the demo's and exports sorted by
+    customer are): the first rows are looked at, then the pass checks every
+    row. None when they are not (then `clv_summary` joins the first days), or
+    with --where (a semi-join need not keep the rows' order)."""
+    from cxtui.metrics import clv
+
+    if scope.where is not None or not collect(clv.orders_look_ordered(scope)).item():
+        return None
+    days = collect(clv.clv_order_days(scope, ordered=True))
+    if days["_unordered"].sum():
+        return None
+    return collect(clv.of_universe(scope, days.lazy()), engine="in-memory")
 
 
 def _model(state: dict[str, Any]) -> ModelFit:
@@ -154,10 +171,12 @@ def _load_or_fit(analysis: Analysis) -> ClvResult:
 
     # in customer_id order: predictions keep the summary's order, and ranking
     # them then sorts one float key (`clv_tables.rank_order`)
-    # two collects: the order days first, then the first days' rows joined to
-    # them, so that the orders are not read by both steps at once (memory)
     scope = analysis.scope
-    days = collect(clv.clv_order_days(scope))
+    days = _ordered_order_days(scope)
+    if days is None:
+        # two collects: the order days first, then the first days' rows joined to
+        # them, so that the orders are not read by both steps at once (memory)
+        days = collect(clv.clv_order_days(scope))
     summary = collect(clv.clv_summary(scope, days.lazy()).sort("customer_id"))
     del days
     fit = clv.fit_clv(summary)

@@ -64,26 +64,82 @@ PARAMETER_KEYS = ("r", "alpha", "a", "b", "p", "q", "v", "customers_fitted")
 # ---------------------------------------------------------------- the summary (polars)
 
 
-def clv_order_days(scope: Scope) -> pl.LazyFrame:
+ORDER_SAMPLE = 100_000  # orders rows looked at before the one-pass form is tried
+
+
+def _out_of_order() -> pl.Expr:
+    """True on an orders row that breaks (customer_id, order_date) order (a null
+    id included): rows in that order are every customer's rows side by side,
+    their days ascending."""
+    cid, date = pl.col("customer_id"), pl.col("order_date")
+    before = cid.shift(1)
+    wrong = cid.is_null() | (cid < before) | ((cid == before) & (date < date.shift(1)))
+    return wrong.fill_null(False)
+
+
+def orders_look_ordered(scope: Scope) -> pl.LazyFrame:
+    """One row, `ordered`: are the first ORDER_SAMPLE orders rows up to as_of in
+    (customer_id, order_date) order? Exports sorted by customer usually are;
+    when these are, `clv_order_days(scope, ordered=True)` is worth trying."""
+    sample = scope.table("orders").select("customer_id", "order_date").head(ORDER_SAMPLE)
+    return sample.select((~_out_of_order().any()).alias("ordered"))
+
+
+def clv_order_days(scope: Scope, ordered: bool = False) -> pl.LazyFrame:
     """Per customer of the scope's universe with an orders row up to as_of:
     `frequency` (distinct order days − 1), the first and last order day and the
     total amount (`_first`, `_last`, `_total`): one pass over the orders, the
-    first step of `clv_summary`."""
-    customers = scope.universe.select("customer_id")
+    first step of `clv_summary`.
+
+    `ordered`: the rows are taken to be in (customer_id, order_date) order, and
+    the same pass also gives the first day's sum (`_first_day`) from the rows
+    side by side: a day starts where the id or the date changes, and the first
+    day's rows are those of the id's first such run. `_unordered` counts the
+    rows that break the order; when the column's total is not 0 the result is
+    wrong and the caller falls back to `ordered=False`. Then every id of the
+    orders is kept, so that a break in the rows of an id that is not a customer
+    counts too (`of_universe` keeps the customers')."""
     date = pl.col("order_date")
+    aggs = [
+        date.min().alias("_first"),
+        date.max().alias("_last"),
+        pl.col("amount").sum().cast(pl.Float64).alias("_total"),
+    ]
+    orders = scope.table("orders")
+    if ordered:
+        cid = pl.col("customer_id")
+        same_id = (cid == cid.shift(1)).fill_null(False)
+        new_day = ~(same_id & (date == date.shift(1))).fill_null(False)
+        run = pl.col("_new_day").cum_sum()
+        first_run = pl.when(~same_id).then(run).forward_fill()
+        orders = orders.select(
+            "customer_id",
+            "order_date",
+            "amount",
+            new_day.alias("_new_day"),
+            _out_of_order().alias("_unordered"),
+        ).with_columns((run == first_run).alias("_first_day_row"))
+        aggs = [
+            (pl.col("_new_day").sum() - 1).cast(pl.Int64).alias("frequency"),
+            *aggs,
+            pl.col("amount")
+            .filter(pl.col("_first_day_row"))
+            .sum()
+            .cast(pl.Float64)
+            .alias("_first_day"),
+            pl.col("_unordered").sum().cast(pl.Int64).alias("_unordered"),
+        ]
+    else:
+        aggs = [(date.n_unique() - 1).cast(pl.Int64).alias("frequency"), *aggs]
+    days = orders.group_by("customer_id").agg(aggs)
     # grouped first, then the groups of the universe kept: one id lookup per
     # customer instead of one per orders row
-    return (
-        scope.table("orders")
-        .group_by("customer_id")
-        .agg(
-            (date.n_unique() - 1).cast(pl.Int64).alias("frequency"),
-            date.min().alias("_first"),
-            date.max().alias("_last"),
-            pl.col("amount").sum().cast(pl.Float64).alias("_total"),
-        )
-        .join(customers, on="customer_id", how="semi")
-    )
+    return days if ordered else of_universe(scope, days)
+
+
+def of_universe(scope: Scope, days: pl.LazyFrame) -> pl.LazyFrame:
+    """The rows of `days` (per customer_id) of the scope's universe."""
+    return days.join(scope.universe.select("customer_id"), on="customer_id", how="semi")
 
 
 def clv_summary(scope: Scope, order_days: pl.LazyFrame | None = None) -> pl.LazyFrame:
@@ -103,16 +159,20 @@ def clv_summary(scope: Scope, order_days: pl.LazyFrame | None = None) -> pl.Lazy
     rows.
     """
     days = clv_order_days(scope) if order_days is None else order_days
-    first_day = (
-        scope.table("orders")
-        .join(
-            days.select("customer_id", pl.col("_first").alias("order_date")),
-            on=["customer_id", "order_date"],
-            how="inner",
+    if "_first_day" in days.collect_schema().names():  # the ordered pass gave it
+        first_day = days.select("customer_id", "_first_day")
+        days = days.drop("_first_day", "_unordered", strict=False)
+    else:
+        first_day = (
+            scope.table("orders")
+            .join(
+                days.select("customer_id", pl.col("_first").alias("order_date")),
+                on=["customer_id", "order_date"],
+                how="inner",
+            )
+            .group_by("customer_id")
+            .agg(pl.col("amount").sum().cast(pl.Float64).alias("_first_day"))
         )
-        .group_by("customer_id")
-        .agg(pl.col("amount").sum().cast(pl.Float64).alias("_first_day"))
-    )
     x = pl.col("frequency")
     return days.join(first_day, on="customer_id", how="left").select(
         "customer_id",
