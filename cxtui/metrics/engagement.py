@@ -10,6 +10,7 @@ in the first bin; with `by`, `share` is of the group's customers.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import polars as pl
 
@@ -43,14 +44,17 @@ def diversity_labels(edges: tuple[int, ...]) -> tuple[str, ...]:
     return tuple(labels)
 
 
-def customer_diversity(scope: Scope) -> pl.LazyFrame:
+def customer_diversity(scope: Scope, types: Sequence[str] | None = None) -> pl.LazyFrame:
     """The universe's facts with `event_types` (distinct non-null event types over
-    all events up to as_of; 0 without events) and its `diversity` bin."""
+    all events up to as_of; 0 without events) and its `diversity` bin. `types`:
+    every event type up to as_of (e.g. `lift.lift_check`'s), when known: the
+    column is then read as an Enum of them (the same counts, faster)."""
     require_events(scope)
-    per_id = (
-        scope.table("events")
-        .group_by("customer_id")
-        .agg(pl.col("event_type").drop_nulls().n_unique().cast(pl.Int64).alias(EVENT_TYPES))
+    events = scope.table("events")
+    if types:
+        events = events.with_columns(pl.col("event_type").cast(pl.Enum(list(types))))
+    per_id = events.group_by("customer_id").agg(
+        pl.col("event_type").drop_nulls().n_unique().cast(pl.Int64).alias(EVENT_TYPES)
     )
     edges = scope.ds.config.diversity_edges
     return (
@@ -112,11 +116,15 @@ def _binned_table(
     )
 
 
-def diversity_bins(scope: Scope, by: str | None = None) -> pl.LazyFrame:
+def diversity_bins(
+    scope: Scope, by: str | None = None, types: Sequence[str] | None = None
+) -> pl.LazyFrame:
     """SPEC §10 event diversity: columns [by], `diversity` (bin label, e.g. "0-4"),
-    customers, share, value_mean, active_rate, nps_mean; every bin is listed."""
+    customers, share, value_mean, active_rate, nps_mean; every bin is listed.
+    `types`: see `customer_diversity`."""
     edges = scope.ds.config.diversity_edges
-    return _binned_table(scope, customer_diversity(scope), DIVERSITY, diversity_labels(edges), by)
+    frame = customer_diversity(scope, types)
+    return _binned_table(scope, frame, DIVERSITY, diversity_labels(edges), by)
 
 
 def engagement_levels(scope: Scope, by: str | None = None) -> pl.LazyFrame:

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 views = lazy("cxtui.views")
 panes = lazy("cxtui.metrics.panes")
 engine = lazy("cxtui.engine")
+lift_metrics = lazy("cxtui.metrics.lift")
 
 NONE = "(none)"  # the pickers' "no value" choice
 OVERALL = "(overall)"  # the dimension pick that removes a breakdown
@@ -66,3 +67,17 @@ def top_command(invocation: Invocation, customers: int, where: str) -> str:
     """`cxtui top DATA -n N --where …`: prints exactly the customers `where`
     selects (N at least 1: `top` takes no -n 0)."""
     return invocation.command("top", "-n", str(max(customers, 1)), where=where)
+
+
+def event_type_counts(analysis: Analysis) -> pl.DataFrame:
+    """Every event type up to as_of with its count, most frequent first
+    (`metrics.lift.lift_check` of an event): one pass over the events, once per
+    analysis, shared by lift (its checks and picker) and engagement (the types
+    as an Enum, so that counting each customer's distinct types hashes small
+    integers instead of strings)."""
+
+    def count() -> pl.DataFrame:
+        subject = lift_metrics.LiftSubject("event", lift_metrics.DEFAULT_EVENT)
+        return engine.collect(lift_metrics.lift_check(analysis.scope, subject))
+
+    return analysis.derived.get("event-type-counts", count)

@@ -20,7 +20,7 @@ from cxtui.registry import (
     records,
     register,
 )
-from cxtui.viewdefs.common import NONE, ranked_members, subtitle, top_command
+from cxtui.viewdefs.common import NONE, event_type_counts, ranked_members, subtitle, top_command
 
 if TYPE_CHECKING:
     from cxtui.engine import Analysis
@@ -44,8 +44,10 @@ def _of(by: str | None) -> str:
 def tables(analysis: Analysis, by: str | None) -> tuple[ResultTable, ResultTable]:
     """The diversity bins and the engagement levels, in one parallel collect."""
     scope = analysis.scope
+    metrics.require_events(scope)
+    types = event_type_counts(analysis)["event_type"].to_list()
     bins, levels = engine.collect_all(
-        [metrics.diversity_bins(scope, by), metrics.engagement_levels(scope, by)]
+        [metrics.diversity_bins(scope, by, types), metrics.engagement_levels(scope, by)]
     )
     cfg = analysis.ds.config
     low, high = f"{cfg.engagement_low:g}", f"{cfg.engagement_high:g}"

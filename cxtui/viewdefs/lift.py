@@ -23,7 +23,7 @@ from cxtui.registry import (
     records,
     register,
 )
-from cxtui.viewdefs.common import ranked_members, subtitle, top_command
+from cxtui.viewdefs.common import event_type_counts, ranked_members, subtitle, top_command
 
 if TYPE_CHECKING:
     import polars
@@ -95,8 +95,7 @@ def event_types(analysis: Analysis) -> list[str]:
         return seen[1]
     if not analysis.ds.has("events"):
         return []
-    subject = metrics.LiftSubject("event", DEFAULT_EVENT)
-    types = engine.collect(metrics.lift_check(analysis.scope, subject))["event_type"].to_list()
+    types = event_type_counts(analysis)["event_type"].to_list()
     _remember(analysis, types)
     return types
 
@@ -112,7 +111,10 @@ def compute(analysis: Analysis, event: str | None, flag: str | None) -> Lift:
 def _compute(analysis: Analysis, event: str | None, flag: str | None) -> Lift:
     scope = analysis.scope
     subject = metrics.lift_subject(scope, event=event, flag=flag)
-    checked = engine.collect(metrics.lift_check(scope, subject))
+    if subject.kind == "event":  # the counts do not depend on the event asked for
+        checked = event_type_counts(analysis)
+    else:
+        checked = engine.collect(metrics.lift_check(scope, subject))
     if subject.kind == "event":
         _remember(analysis, checked["event_type"].to_list())
     metrics.check_lift(subject, checked)
