@@ -238,24 +238,24 @@ def _grouped(columns: list[np.ndarray], weights: np.ndarray | None):
     if n == 0:
         return [c[:0] for c in columns], w[:0], np.zeros(0, dtype=np.intp)
     packed = _packed(columns)
-    if packed is not None:  # one int64 key per row: a sort of it instead of a lexsort
+    # rows in order, by one int64 key per row when the values allow (one sort)
+    # or by a lexsort of the columns; a row is new where any sorted key changes
+    if packed is not None:
         key, spans = packed
         order = np.argsort(key, kind="stable")
-        sorted_key = key[order]
-        new = np.empty(n, dtype=bool)
-        new[0] = True
-        np.not_equal(sorted_key[1:], sorted_key[:-1], out=new[1:])
-        starts = np.flatnonzero(new)
-        distinct = _unpacked(sorted_key[starts], spans)
+        keys = [key[order]]
     else:
         order = np.lexsort(columns[::-1])
-        cols = [c[order] for c in columns]
-        new = np.zeros(n, dtype=bool)
-        new[0] = True
-        for c in cols:
-            new[1:] |= c[1:] != c[:-1]
-        starts = np.flatnonzero(new)
-        distinct = [c[starts] for c in cols]
+        keys = [c[order] for c in columns]
+    new = np.zeros(n, dtype=bool)
+    new[0] = True
+    for c in keys:
+        new[1:] |= c[1:] != c[:-1]
+    starts = np.flatnonzero(new)
+    if packed is not None:
+        distinct = _unpacked(keys[0][starts], spans)
+    else:
+        distinct = [c[starts] for c in keys]
     inverse = np.empty(n, dtype=np.intp)
     inverse[order] = np.cumsum(new) - 1
     return distinct, np.add.reduceat(w[order], starts), inverse

@@ -5,7 +5,6 @@ effect. Each side lists exactly its customers."""
 
 from __future__ import annotations
 
-import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -77,27 +76,11 @@ class Lift:
         return self.summary["caveat"]
 
 
-# The event types each open analysis has, remembered from its last lift: the
-# pane's picker offers them without scanning the events on the UI thread.
-_EVENT_TYPES: dict[int, tuple[weakref.ref, list[str]]] = {}
-
-
-def _remember(analysis: Analysis, types: list[str]) -> None:
-    for key in [k for k, (ref, _) in _EVENT_TYPES.items() if ref() is None]:
-        del _EVENT_TYPES[key]
-    _EVENT_TYPES[id(analysis)] = (weakref.ref(analysis), types)
-
-
 def event_types(analysis: Analysis) -> list[str]:
     """Every event type up to as_of, most frequent first."""
-    seen = _EVENT_TYPES.get(id(analysis))
-    if seen is not None and seen[0]() is analysis:
-        return seen[1]
     if not analysis.ds.has("events"):
         return []
-    types = event_type_counts(analysis)["event_type"].to_list()
-    _remember(analysis, types)
-    return types
+    return event_type_counts(analysis)["event_type"].to_list()
 
 
 def compute(analysis: Analysis, event: str | None, flag: str | None) -> Lift:
@@ -115,8 +98,6 @@ def _compute(analysis: Analysis, event: str | None, flag: str | None) -> Lift:
         checked = event_type_counts(analysis)
     else:
         checked = engine.collect(metrics.lift_check(scope, subject))
-    if subject.kind == "event":
-        _remember(analysis, checked["event_type"].to_list())
     metrics.check_lift(subject, checked)
     measures, summary = engine.collect_all(
         [metrics.lift_measures(scope, subject), metrics.lift_summary(scope, subject)]
