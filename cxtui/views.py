@@ -257,10 +257,9 @@ def segment_members_table(
 ) -> ResultTable:
     """Exactly the customers a segments row counts, biggest first."""
     order = panes.default_top_by(analysis.scope)
-    # over the facts pre-sorted by that value: the filter keeps the order
-    scope = analysis.scope_over(analysis.ranked(order))
-    keep = [c for c in (*MEMBER_COLUMNS, order) if c in scope.fact_columns()]
-    frame = collect(panes.segment_members(scope, by, values).select(list(dict.fromkeys(keep))))
+    frame = analysis.ranked_members(
+        lambda scope: panes.segment_members(scope, by, values), order, MEMBER_COLUMNS
+    )
     return members_table(analysis, frame, title)
 
 
@@ -270,10 +269,10 @@ def where_members_table(analysis: Analysis, clause: str, title: str) -> ResultTa
     from cxtui.engine import where_expr
 
     order = panes.default_top_by(analysis.scope)
-    scope = analysis.scope_over(analysis.ranked(order))
-    keep = [c for c in (*MEMBER_COLUMNS, order) if c in scope.fact_columns()]
     expr = where_expr(clause, analysis.facts.schema)
-    frame = collect(scope.universe.filter(expr).select(list(dict.fromkeys(keep))))
+    frame = analysis.ranked_members(
+        lambda scope: scope.universe.filter(expr), order, MEMBER_COLUMNS
+    )
     return members_table(analysis, frame, title)
 
 

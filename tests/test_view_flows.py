@@ -138,7 +138,7 @@ def _check_every_node(analysis, path: list[str], min_share: float) -> int:
             collect(F.flow_members(analysis.scope, path, node["node_id"], min_share))["customer_id"]
         )
         assert len(members) == node["customers"], node["node_id"]
-        clause = dataclasses.replace(analysis, where=node["where"], _ranked={})
+        clause = dataclasses.replace(analysis, where=node["where"], _rankings={})
         selected = (
             set(collect(clause.scope.universe)["customer_id"])
             if node["where"]

@@ -3,16 +3,30 @@ CLI commands and TUI screens all start from `open_analysis` / `analysis_of`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from cxtui.data.load import Dataset, open_dataset
 from cxtui.engine.cache import Derived, build_facts, default_cache_dir
+from cxtui.engine.collect import collect
 from cxtui.errors import CxError
 from cxtui.metrics.scope import Scope
+
+ROW = "__facts_row"  # a facts row's number, while an account list is found
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """The facts ranked one way: each facts row's place in that order, and the
+    columns of an account list in it."""
+
+    place: np.ndarray  # facts row number -> its place in the ranking
+    columns: pl.DataFrame  # the list's columns, rows in ranking order
 
 
 @dataclass
@@ -24,22 +38,50 @@ class Analysis:
     others: pl.DataFrame  # sums of the ids that are not customers (facts.other_ids)
     where: str | None = None
     from_cache: bool = False
-    _ranked: dict[str, pl.DataFrame] = field(default_factory=dict, repr=False)
+    _rankings: dict[tuple[str, tuple[str, ...]], Ranking] = field(default_factory=dict, repr=False)
     # results computed once per analysis and cached beside the facts (the CLV fit)
     derived: Derived = field(default_factory=Derived, repr=False)
 
-    def ranked(self, by: str) -> pl.DataFrame:
-        """The facts sorted by `by` (desc, nulls last), then customer_id: sorted
-        once, so an account list is a filter that keeps this order (the drill-down
-        on a 900,000-customer segment then needs no sort of its own)."""
-        if by not in self._ranked:
-            if by not in self.facts.columns:  # nothing to rank by: id order
-                self._ranked[by] = self.facts.sort("customer_id")
-            else:
-                self._ranked[by] = self.facts.sort(
-                    [by, "customer_id"], descending=[True, False], nulls_last=True
+    def ranking(self, by: str, columns: Sequence[str]) -> Ranking:
+        """The facts ranked by `by` (desc, nulls last), then customer_id (by
+        customer_id alone when there is no `by` column), with `columns` (those
+        the facts have) in that order: ranked once, so that an account list is a
+        filter of these few columns (a drill-down on a 900,000-customer segment
+        then needs no sort of its own). Only the columns are copied, not every
+        facts column (the TUI's memory on M)."""
+        columns = tuple(c for c in columns if c in self.facts.columns)
+        key = (by, columns)
+        if key not in self._rankings:
+            keys = [by, "customer_id"] if by in self.facts.columns else ["customer_id"]
+            order = self.facts.select(
+                pl.arg_sort_by(
+                    keys,
+                    descending=[True, False][-len(keys) :],
+                    nulls_last=True,
+                    maintain_order=True,
                 )
-        return self._ranked[by]
+            ).to_series()
+            place = np.empty(self.facts.height, dtype=np.int64)
+            place[order.to_numpy()] = np.arange(self.facts.height)
+            self._rankings[key] = Ranking(
+                place, self.facts.select(pl.col(list(columns)).gather(order))
+            )
+        return self._rankings[key]
+
+    def ranked_members(
+        self, members: Callable[[Scope], pl.LazyFrame], by: str, columns: Sequence[str]
+    ) -> pl.DataFrame:
+        """An account list: the facts rows `members(scope)` keeps (a metric's
+        members query: a filter of the universe's rows, whatever columns it
+        adds), with `columns`, in `ranking(by, columns)`'s order."""
+        ranking = self.ranking(by, columns)
+        lf = self.facts.lazy().with_row_index(ROW)
+        if self.where:
+            lf = lf.filter(where_expr(self.where, self.facts.schema))
+        rows = collect(members(Scope(self.ds, lf, self.where, self.others.lazy())).select(ROW))
+        keep = np.zeros(self.facts.height, dtype=bool)
+        keep[ranking.place[rows[ROW].to_numpy()]] = True
+        return ranking.columns.filter(pl.Series(keep))
 
     def scope_over(self, facts: pl.DataFrame) -> Scope:
         """A scope over `facts` (the facts, or a re-ordering of them)."""

@@ -146,9 +146,12 @@ def drill(ctx: DrillContext) -> Members | None:
     title = f"New customers, {by} {label}, {_window_words(a, months)}: {count:,}"
 
     def load():
-        scope = a.scope_over(a.ranked(panes.default_top_by(a.scope)))  # keeps that order
         match = pl.col(by).is_null() if value is None else pl.col(by) == value
-        frame = engine.collect(acq.acquired(scope, months).filter(match))
+        frame = a.ranked_members(
+            lambda scope: acq.acquired(scope, months).filter(match),
+            panes.default_top_by(a.scope),
+            views.MEMBER_COLUMNS,
+        )
         return views.members_table(a, frame, title)
 
     clause = f"{match_clause([by], [value])} AND start_date >= {sql_literal(first)}"

@@ -57,9 +57,7 @@ def ranked_members(
     them, so the list comes out biggest first with no sort of its own and in the
     order of the `cxtui top … --where …` command that prints it."""
     order = panes.default_top_by(analysis.scope)
-    scope = analysis.scope_over(analysis.ranked(order))
-    keep = [c for c in views.MEMBER_COLUMNS if c in scope.fact_columns()]
-    frame = engine.collect(members(scope).select(keep))
+    frame = analysis.ranked_members(members, order, views.MEMBER_COLUMNS)
     return views.members_table(analysis, frame, title)
 
 

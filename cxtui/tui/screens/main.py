@@ -110,9 +110,12 @@ class MainScreen(DataScreen):
 
     def _rank(self) -> None:
         from cxtui.metrics import panes
+        from cxtui.views import MEMBER_COLUMNS
 
         a = self.analysis
-        self.run_query("ranking", lambda: a.ranked(panes.default_top_by(a.scope)), Ranked)
+        self.run_query(
+            "ranking", lambda: a.ranking(panes.default_top_by(a.scope), MEMBER_COLUMNS), Ranked
+        )
 
     def load(self, view_id: str, stage: int = 0, previous: Output | None = None) -> None:
         """Run a view's pane query (its stage `stage`) in a worker. The last
