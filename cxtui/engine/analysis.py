@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
 import polars as pl
 
 from cxtui.data.load import Dataset, open_dataset
@@ -16,6 +16,9 @@ from cxtui.engine.cache import Derived, build_facts, default_cache_dir
 from cxtui.engine.collect import collect
 from cxtui.errors import CxError
 from cxtui.metrics.scope import Scope
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ROW = "__facts_row"  # a facts row's number, while an account list is found
 
@@ -49,6 +52,8 @@ class Analysis:
         filter of these few columns (a drill-down on a 900,000-customer segment
         then needs no sort of its own). Only the columns are copied, not every
         facts column (the TUI's memory on M)."""
+        import numpy as np
+
         columns = tuple(c for c in columns if c in self.facts.columns)
         key = (by, columns)
         if key not in self._rankings:
@@ -74,6 +79,8 @@ class Analysis:
         """An account list: the facts rows `members(scope)` keeps (a metric's
         members query: a filter of the universe's rows, whatever columns it
         adds), with `columns`, in `ranking(by, columns)`'s order."""
+        import numpy as np
+
         ranking = self.ranking(by, columns)
         lf = self.facts.lazy().with_row_index(ROW)
         if self.where:

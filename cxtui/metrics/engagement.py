@@ -144,8 +144,8 @@ def diversity_members(
     scope: Scope, label: str, by: str | None = None, by_value: object = None
 ) -> pl.LazyFrame:
     """Exactly the customers a `diversity_bins` row counts (facts rows plus
-    `event_types`), in the facts' order (a scope over `Analysis.ranked(...)`
-    gives them ranked; a sort of every facts column here would be slow)."""
+    `event_types`), in the facts' order (`Analysis.ranked_members` lists them
+    ranked; a sort of every facts column here would be slow)."""
     labels = diversity_labels(scope.ds.config.diversity_edges)
     if label not in labels:
         raise CxError(f"unknown diversity bin {label!r}; fix: use one of {', '.join(labels)}")

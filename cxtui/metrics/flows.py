@@ -218,8 +218,8 @@ def flow_members(
     members = scope.universe.with_columns(
         pl.col(d).alias(v) for d, v in zip(path, values, strict=True)
     )
-    # no sort here: a semi join keeps the facts' order, so a scope over
-    # `Analysis.ranked(...)` lists the node's customers already ranked
+    # no sort here: the rows are the facts' (`Analysis.ranked_members` lists
+    # them ranked)
     return members.join(
         chosen, on=values, how="semi", nulls_equal=True, maintain_order="left"
     ).drop(values)
