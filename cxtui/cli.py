@@ -252,14 +252,19 @@ def open_data(
 
 
 def analysis_for(
-    ds: Dataset, where: str | None, no_cache: bool = False, cache_dir: Path | None = None
+    ds: Dataset,
+    where: str | None,
+    no_cache: bool = False,
+    cache_dir: Path | None = None,
+    for_clv: bool = False,
 ) -> Analysis:
-    """An opened dataset's analysis: the per-customer facts, from the cache or built."""
+    """An opened dataset's analysis: the per-customer facts, from the cache or
+    built. `for_clv`: the command fits the CLV (see `analysis_of`)."""
     from cxtui.engine import analysis_of
 
     with working(f"reading {ds.root} and computing the per-customer facts…", label=str(ds.root)):
         # background: the command's queries run while the facts cache is written
-        return analysis_of(ds, where, cache_dir, not no_cache, background=True)
+        return analysis_of(ds, where, cache_dir, not no_cache, background=True, for_clv=for_clv)
 
 
 class _Recorder:
@@ -441,7 +446,7 @@ def run_view(view, data: str | None, kwargs: dict[str, Any]) -> None:
             from cxtui.engine.clv import preload_models
 
             preload_models(ds)
-        analysis = analysis_for(ds, where, no_cache, cache_dir)
+        analysis = analysis_for(ds, where, no_cache, cache_dir, for_clv=view.id == "clv")
         out = view.run(analysis, opts).limited(limit)
         if fmt is Format.json:
             emit_json(out.json_value())
@@ -553,7 +558,7 @@ def report(
         from cxtui.engine.clv import preload_models
 
         preload_models(ds)  # the report fits the CLV models
-        analysis = analysis_for(ds, where, no_cache, cache_dir)
+        analysis = analysis_for(ds, where, no_cache, cache_dir, for_clv=True)
         with working(f"computing the report for {ds.root}…"):
             rep = build_report(analysis)
         if format is Format.json:

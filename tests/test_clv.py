@@ -21,7 +21,7 @@ from scipy import integrate
 
 from cxtui.engine import collect, open_analysis
 from cxtui.errors import CxError
-from cxtui.metrics import clv
+from cxtui.metrics import clv, order_days
 
 CDNOW_AS_OF = date(1997, 9, 30)  # the end of the 39-week calibration period
 
@@ -474,11 +474,67 @@ def test_orders_out_of_order_after_the_first_rows_fall_back(
     root = hand_orders(tmp_path)
     scope = open_analysis(root, as_of=HAND_AS_OF, use_cache=False).scope
     assert engine_clv._ordered_order_days(scope) is None  # seen in the first rows
-    monkeypatch.setattr(clv, "ORDER_SAMPLE", 4)  # a's four rows: in order
+    monkeypatch.setattr(order_days, "ORDER_SAMPLE", 4)  # a's four rows: in order
     assert collect(clv.orders_look_ordered(scope)).item() is True
     days = collect(clv.clv_order_days(scope, ordered=True))
     assert days["_unordered"].sum() == 1  # "late" after "stranger"
     assert engine_clv._ordered_order_days(scope) is None
+
+
+def test_the_facts_pass_gives_a_fitting_command_its_order_days(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command that fits the CLV (`for_clv`) has the order days from the facts'
+    pass over the orders when the rows are in order: every id's, used once, the
+    same summary as the CLV's own pass (with --where too) and the same facts;
+    with a row out of order none are kept and the CLV reads the orders itself."""
+    from cxtui.data.load import open_dataset
+    from cxtui.engine import analysis_of
+    from cxtui.engine import clv as engine_clv
+    from cxtui.engine.cache import ORDER_DAYS
+
+    (tmp_path / "sorted").mkdir()
+    root = hand_orders(tmp_path / "sorted", in_customer_order=True)
+    for where in (None, "customer_id <> 'b'"):
+        plain = open_analysis(root, as_of=HAND_AS_OF, where=where, use_cache=False)
+        ds = open_dataset(root, as_of=HAND_AS_OF)
+        fitting = analysis_of(ds, where, use_cache=False, for_clv=True)
+        assert fitting.facts.equals(plain.facts)
+        days = fitting.derived.values[ORDER_DAYS]
+        assert sorted(days["customer_id"]) == ["a", "b", "c", "late", "stranger"]
+        a = days.filter(pl.col("customer_id") == "a").row(0, named=True)
+        # three days, 2025-01-01's 100 first, 100 + 30 + 10 − 5 in all (not 07-01's)
+        assert (a["frequency"], a["_first_day"], a["_total"]) == (2, 100.0, 135.0)
+        kept = engine_clv._facts_pass_days(fitting)
+        assert kept is not None and ORDER_DAYS not in fitting.derived.values
+        got = collect(clv.clv_summary(fitting.scope, kept.lazy())).sort("customer_id")
+        assert got.equals(summary_of(root, HAND_AS_OF, where=where))
+
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    hand_orders(mixed)  # "late" after "stranger", past the first four rows
+    monkeypatch.setattr(order_days, "ORDER_SAMPLE", 4)
+    fitting = analysis_of(open_dataset(mixed, as_of=HAND_AS_OF), use_cache=False, for_clv=True)
+    assert ORDER_DAYS not in fitting.derived.values
+    assert fitting.facts.equals(open_analysis(mixed, as_of=HAND_AS_OF, use_cache=False).facts)
+
+
+def test_the_demo_fits_the_same_from_the_facts_pass() -> None:
+    """The demo's orders are in customer order: the fit from the facts pass's
+    order days is the fit from the CLV's own pass, to the last digit."""
+    from cxtui.data.load import open_dataset
+    from cxtui.engine import analysis_of
+    from cxtui.engine import clv as engine_clv
+    from cxtui.engine.cache import ORDER_DAYS
+
+    demo = Path(__file__).resolve().parents[1] / "data" / "demo"
+    fitting = analysis_of(open_dataset(demo), use_cache=False, for_clv=True)
+    assert ORDER_DAYS in fitting.derived.values
+    plain = open_analysis(demo, use_cache=False)
+    ours, theirs = engine_clv.clv_result(fitting), engine_clv.clv_result(plain)
+    assert ORDER_DAYS not in fitting.derived.values
+    assert ours.parameters == theirs.parameters
+    assert ours.predictions.equals(theirs.predictions)
 
 
 # ---------------------------------------------------------------- robustness and notes

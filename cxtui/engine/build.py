@@ -31,10 +31,12 @@ from cxtui.metrics.facts import (
     customer_facts,
     facts_from_joined,
     merged,
+    orders_with_days,
     other_id_sums,
     other_ids,
     table_aggregates,
 )
+from cxtui.metrics.order_days import DAY_COLUMNS, look_ordered
 from cxtui.progress import rows_text, stage
 
 
@@ -133,20 +135,56 @@ class Built(NamedTuple):
     notes: list[str]
     copied: list[str]
     nonfinite: dict[str, dict[str, int]]
+    # the CLV's order days from the facts' pass (`facts_and_others(order_days=True)`)
+    order_days: pl.DataFrame | None = None
 
 
-def facts_and_others(ds: Dataset) -> Built:
+def facts_and_others(ds: Dataset, order_days: bool = False) -> Built:
     """The facts and the other ids' sums (`facts.other_ids`), built in two steps:
     the streaming engine makes its one pass over each large table (the per-id
     aggregates and the customers, all at once); the joins and the per-customer
     columns then run on those frames in memory, where the in-memory engine is
     faster than streaming them. The pass also counts the NaN / inf values it
-    leaves out (Dataset.nonfinite). `facts_schemas` must follow every change here."""
+    leaves out (Dataset.nonfinite). `facts_schemas` must follow every change here.
+
+    `order_days` (a command that will fit the CLV): when the orders' first rows
+    are in (customer_id, order_date) order, the pass over the orders also gives
+    the CLV's order days (`Built.order_days`, see `_split_days`), so that the
+    CLV does not read the orders again."""
     aggregates = table_aggregates(ds, count_nonfinite=True)
+    with_days = (
+        order_days
+        and "orders" in aggregates
+        and bool(collect(look_ordered(ds.scan("orders"))).item())
+    )
+    if with_days:
+        aggregates["orders"] = orders_with_days(ds, count_nonfinite=True)
     counts = {t: ds.row_counts.get(t) for t in [*aggregates, "customers"]}
     stage(f"building the facts: one pass over {rows_text(counts)}")
     *done, customers = collect_all([*aggregates.values(), ds.tables["customers"]])
-    return facts_from_aggregates(ds, dict(zip(aggregates, done, strict=True)), customers)
+    collected = dict(zip(aggregates, done, strict=True))
+    days = None
+    if with_days:
+        collected["orders"], days = _split_days(collected["orders"])
+    return facts_from_aggregates(ds, collected, customers)._replace(order_days=days)
+
+
+def _split_days(orders: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """`orders_with_days`' aggregate as the facts' orders aggregate and the CLV's
+    order days (`clv.clv_order_days(ordered=True)`'s columns, every id's); the
+    days are None when the pass found a row out of order."""
+    facts = orders.drop(DAY_COLUMNS)
+    if orders["_unordered"].sum():
+        return facts, None
+    days = orders.select(
+        "customer_id",
+        pl.col("first_order_date").alias("_first"),
+        pl.col("last_order_date").alias("_last"),
+        pl.col("lifetime_revenue").cast(pl.Float64).alias("_total"),
+        "frequency",
+        "_first_day",
+    )
+    return facts, days
 
 
 def _nonfinite_counts(

@@ -249,7 +249,11 @@ def _add_notes(ds: Dataset, notes: list[str]) -> None:
 
 
 def build_facts(
-    ds: Dataset, cache_dir: Path | None = None, use_cache: bool = True, background: bool = False
+    ds: Dataset,
+    cache_dir: Path | None = None,
+    use_cache: bool = True,
+    background: bool = False,
+    side: dict[str, Any] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, bool]:
     """The facts and the other ids' sums (`facts.other_ids`), from the cache when
     it is fresh. Returns (facts, others, from_cache); the notes of the facts pass
@@ -258,14 +262,17 @@ def build_facts(
     its facts (`cxtui build`): they are read from it, as from a cache entry.
     When the dataset only gained files of orders or events since an entry of
     the same as_of and config was written (or only changed tables the facts do
-    not read), the facts are updated from that entry (`_grown_entry`)."""
+    not read), the facts are updated from that entry (`_grown_entry`).
+    `side` (a command that will fit the CLV): when the facts are built here, the
+    pass over the orders may also give the CLV's order days, put in `side`
+    under ORDER_DAYS (`build.facts_and_others(order_days=True)`)."""
     if ds.store is not None and ds.as_of == ds.store.as_of:
         ds.store.check_code(build.code_version())
         facts, others, notes = ds.store.read_facts()
         _add_notes(ds, notes)
         return facts, others, True
     if not use_cache:
-        built = build.facts_and_others(ds)
+        built = _built(ds, side)
         _add_notes(ds, built.notes)
         return built.facts, built.others, False
     finish_cache_writes()  # an entry being written in this process is read whole
@@ -283,7 +290,7 @@ def build_facts(
         _add_notes(ds, notes)
         _touch(facts_path)  # recently used: pruned last (_prune)
         return cached, others, True
-    built = _updated(ds, folder, fingerprint, states) or build.facts_and_others(ds)
+    built = _updated(ds, folder, fingerprint, states) or _built(ds, side)
     _add_notes(ds, built.notes)
     # others first: a facts file without its others is not an entry
     others_meta = {_NOTES_KEY: json.dumps(built.notes), _COUNTS_KEY: json.dumps(built.nonfinite)}
@@ -303,6 +310,16 @@ def build_facts(
         stage("writing the facts cache")
     (_write_cache_soon if background else _write_cache)(files, root)
     return built.facts, built.others, False
+
+
+ORDER_DAYS = "clv-order-days"  # build_facts' side product: the CLV's order days
+
+
+def _built(ds: Dataset, side: dict[str, Any] | None) -> build.Built:
+    built = build.facts_and_others(ds, order_days=side is not None)
+    if side is not None and built.order_days is not None:
+        side[ORDER_DAYS] = built.order_days
+    return built
 
 
 def _read_entry(
@@ -512,6 +529,12 @@ class Derived:
     # (the report's jobs) are computed side by side
     lock: threading.Lock = field(default_factory=threading.Lock)
     locks: dict[str, threading.RLock] = field(default_factory=dict)
+
+    def take(self, name: str) -> Any:
+        """Result `name` if one was put in `values`, removed from them (a side
+        product used once, e.g. the facts pass's CLV order days); else None."""
+        with self.lock:
+            return self.values.pop(name, None)
 
     def get(self, name: str, compute: Callable[[], Any]) -> Any:
         """Result `name`, computed by `compute()` on first use (an error is not kept)."""

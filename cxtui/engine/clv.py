@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from cxtui.engine.cache import derived_cache_path, read_derived, write_derived
+from cxtui.engine.cache import ORDER_DAYS, derived_cache_path, read_derived, write_derived
 from cxtui.engine.collect import collect
 from cxtui.errors import CxError
 
@@ -63,6 +63,18 @@ class ClvResult:
 
         summary = self.predictions.select(SUMMARY_COLUMNS)
         return clv_predictions(summary, self.fit(), discount)  # checks the rate
+
+
+def _facts_pass_days(analysis: Analysis) -> pl.DataFrame | None:
+    """The order days the facts build kept from its pass over the orders (every
+    id's: `analysis_of(for_clv=True)`), of the scope's universe; None when it
+    kept none (the facts came from the cache, or the orders are not in order)."""
+    from cxtui.metrics import clv
+
+    days = analysis.derived.take(ORDER_DAYS)
+    if days is None:
+        return None
+    return collect(clv.of_universe(analysis.scope, days.lazy()), engine="in-memory")
 
 
 def _ordered_order_days(scope: Scope) -> pl.DataFrame | None:
@@ -172,7 +184,9 @@ def _load_or_fit(analysis: Analysis) -> ClvResult:
     # in customer_id order: predictions keep the summary's order, and ranking
     # them then sorts one float key (`clv_tables.rank_order`)
     scope = analysis.scope
-    days = _ordered_order_days(scope)
+    days = _facts_pass_days(analysis)
+    if days is None:
+        days = _ordered_order_days(scope)
     if days is None:
         # two collects: the order days first, then the first days' rows joined to
         # them, so that the orders are not read by both steps at once (memory)

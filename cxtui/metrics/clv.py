@@ -32,6 +32,7 @@ import polars as pl
 from scipy import optimize, special
 
 from cxtui.errors import CxError
+from cxtui.metrics import order_days as ordered_pass
 from cxtui.metrics.scope import Scope
 
 HORIZON_DAYS = 365  # clv_12m and expected_orders_365d: SPEC §1's 12m = 365 days
@@ -64,25 +65,11 @@ PARAMETER_KEYS = ("r", "alpha", "a", "b", "p", "q", "v", "customers_fitted")
 # ---------------------------------------------------------------- the summary (polars)
 
 
-ORDER_SAMPLE = 100_000  # orders rows looked at before the one-pass form is tried
-
-
-def _out_of_order() -> pl.Expr:
-    """True on an orders row that breaks (customer_id, order_date) order (a null
-    id included): rows in that order are every customer's rows side by side,
-    their days ascending."""
-    cid, date = pl.col("customer_id"), pl.col("order_date")
-    before = cid.shift(1)
-    wrong = cid.is_null() | (cid < before) | ((cid == before) & (date < date.shift(1)))
-    return wrong.fill_null(False)
-
-
 def orders_look_ordered(scope: Scope) -> pl.LazyFrame:
     """One row, `ordered`: are the first ORDER_SAMPLE orders rows up to as_of in
-    (customer_id, order_date) order? Exports sorted by customer usually are;
-    when these are, `clv_order_days(scope, ordered=True)` is worth trying."""
-    sample = scope.table("orders").select("customer_id", "order_date").head(ORDER_SAMPLE)
-    return sample.select((~_out_of_order().any()).alias("ordered"))
+    (customer_id, order_date) order (`order_days.look_ordered`)? When they are,
+    `clv_order_days(scope, ordered=True)` is worth trying."""
+    return ordered_pass.look_ordered(scope.table("orders"))
 
 
 def clv_order_days(scope: Scope, ordered: bool = False) -> pl.LazyFrame:
@@ -107,28 +94,8 @@ def clv_order_days(scope: Scope, ordered: bool = False) -> pl.LazyFrame:
     ]
     orders = scope.table("orders")
     if ordered:
-        cid = pl.col("customer_id")
-        same_id = (cid == cid.shift(1)).fill_null(False)
-        new_day = ~(same_id & (date == date.shift(1))).fill_null(False)
-        run = pl.col("_new_day").cum_sum()
-        first_run = pl.when(~same_id).then(run).forward_fill()
-        orders = orders.select(
-            "customer_id",
-            "order_date",
-            "amount",
-            new_day.alias("_new_day"),
-            _out_of_order().alias("_unordered"),
-        ).with_columns((run == first_run).alias("_first_day_row"))
-        aggs = [
-            (pl.col("_new_day").sum() - 1).cast(pl.Int64).alias("frequency"),
-            *aggs,
-            pl.col("amount")
-            .filter(pl.col("_first_day_row"))
-            .sum()
-            .cast(pl.Float64)
-            .alias("_first_day"),
-            pl.col("_unordered").sum().cast(pl.Int64).alias("_unordered"),
-        ]
+        orders = ordered_pass.with_day_flags(orders.select("customer_id", "order_date", "amount"))
+        aggs = [*aggs, *ordered_pass.day_aggregates()]
     else:
         aggs = [(date.n_unique() - 1).cast(pl.Int64).alias("frequency"), *aggs]
     days = orders.group_by("customer_id").agg(aggs)

@@ -13,6 +13,7 @@ import polars as pl
 
 from cxtui.data.config import Config
 from cxtui.data.load import Dataset
+from cxtui.metrics import order_days
 from cxtui.metrics.periods import add_months, month_start, shift_days
 from cxtui.metrics.signals import SIGNAL_IDS, SIGNALS, round_half_away
 
@@ -51,24 +52,37 @@ def _counted(names: list[str]) -> list[pl.Expr]:
     return [pl.col(name).sum().alias(name) for name in names]
 
 
-def _orders_agg(ds: Dataset, count_nonfinite: bool = False) -> pl.LazyFrame:
+def _orders_agg(
+    ds: Dataset, count_nonfinite: bool = False, with_days: bool = False
+) -> pl.LazyFrame:
+    """`with_days`: the rows are taken to be in (customer_id, order_date) order,
+    and the pass also gives the CLV's order days (`order_days.DAY_COLUMNS`;
+    `orders_with_days`)."""
     d365 = shift_days(ds.as_of, -365)
     in_12m = pl.col("order_date") > d365
     counted = _counts(ds, "orders", count_nonfinite)
-    return (
-        ds.scan("orders", whole=bool(counted))
-        .group_by("customer_id")
-        .agg(
-            pl.col("order_date").min().alias("first_order_date"),
-            pl.col("order_date").max().alias("last_order_date"),
-            pl.len().alias("lifetime_orders"),
-            pl.col("amount").sum().alias("lifetime_revenue"),
-            pl.col("amount").filter(in_12m).sum().alias("revenue_12m"),
-            (in_12m & (pl.col("amount") > 0)).sum().alias("orders_12m"),
-            in_12m.sum().alias("order_rows_12m"),
-            *_counted(counted),
-        )
+    rows = ds.scan("orders", whole=bool(counted))
+    if with_days:
+        rows = order_days.with_day_flags(rows)
+    return rows.group_by("customer_id").agg(
+        pl.col("order_date").min().alias("first_order_date"),
+        pl.col("order_date").max().alias("last_order_date"),
+        pl.len().alias("lifetime_orders"),
+        pl.col("amount").sum().alias("lifetime_revenue"),
+        pl.col("amount").filter(in_12m).sum().alias("revenue_12m"),
+        (in_12m & (pl.col("amount") > 0)).sum().alias("orders_12m"),
+        in_12m.sum().alias("order_rows_12m"),
+        *_counted(counted),
+        *(order_days.day_aggregates() if with_days else ()),
     )
+
+
+def orders_with_days(ds: Dataset, count_nonfinite: bool = False) -> pl.LazyFrame:
+    """The facts' pass over the orders that also gives the CLV's order days, for
+    a command that will fit the CLV: `_orders_agg(with_days=True)` (the engine
+    tries it when the first rows are in order, and keeps the days only when the
+    pass counted no row out of order)."""
+    return _orders_agg(ds, count_nonfinite, with_days=True)
 
 
 _MONTHLY_SIGNALS = {  # facts prefix -> monthly column

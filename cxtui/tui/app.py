@@ -109,6 +109,8 @@ class CxApp(App):
                 # the state the analysis is built from: what panes are kept under
                 self.dataset_key = output_key(self.dataset)
             self.post_message(DatasetOpened())  # a kept pane can show before the facts
+            # not for_clv: the first pane waits for the facts, the CLV pane can read
+            # the orders again later
             analysis = analysis_of(self.dataset, inv.where, self.cache_dir, self.use_cache)
         self.dataset_stale = True  # a reload re-reads the files
         self.post_message(AnalysisReady(analysis))
