@@ -420,9 +420,7 @@ def _view_command(view) -> None:
 
 def run_view(view, data: str | None, kwargs: dict[str, Any]) -> None:
     """A view's command: open the analysis, run the query, print in the format asked."""
-    from cxtui import views
     from cxtui.errors import CxError
-    from cxtui.render import render_object
 
     fmt: Format = kwargs.pop("format", Format.table)
     color: ColorMode = kwargs.pop("color", ColorMode.auto)
@@ -441,7 +439,10 @@ def run_view(view, data: str | None, kwargs: dict[str, Any]) -> None:
     shape = output_shape(color, fmt.value, where, limit, opts)
     with printed_once(ds, cache_dir, not no_cache, f"view:{view.id}", shape) as done:
         if done:
-            return
+            return  # printed from the cache: the views' code is not even imported
+        from cxtui import views
+        from cxtui.render import render_object
+
         if view.id == "clv":
             from cxtui.engine.clv import preload_models
 
@@ -496,9 +497,6 @@ def account(
     cache_dir: CacheDirOpt = None,
 ) -> None:
     """One account in full: profile, KPIs, risk signals, history and next actions."""
-    from cxtui import views
-    from cxtui.render.account import account_json, account_markdown, account_renderables
-
     data, cid = (data_or_id, customer_id) if customer_id is not None else (None, data_or_id)
     if customer_id is None and Path(data_or_id).expanduser().is_dir():
         from cxtui.errors import CxError
@@ -515,7 +513,10 @@ def account(
     shape = output_shape(color, format.value, where, cid)
     with printed_once(ds, cache_dir, not no_cache, "account", shape) as done:
         if done:
-            return
+            return  # printed from the cache: the views' code is not even imported
+        from cxtui import views
+        from cxtui.render.account import account_json, account_markdown, account_renderables
+
         analysis = analysis_for(ds, where, no_cache, cache_dir)
         result = views.account_result(analysis, cid)
         currency = analysis.ds.config.currency
@@ -545,8 +546,6 @@ def report(
 ) -> None:
     """Every pane in one readable document, like a monthly customer report."""
     from cxtui.errors import CxError
-    from cxtui.render import json_dumps, make_console
-    from cxtui.report import build_report, report_json, report_markdown, report_renderables
 
     if format in (Format.csv, Format.csv_raw):
         raise CxError("report has no CSV form; fix: use --format table, markdown or json")
@@ -554,8 +553,10 @@ def report(
     shape = output_shape(color, format.value, where)
     with printed_once(ds, cache_dir, not no_cache, "report", shape) as done:
         if done:
-            return
+            return  # printed from the cache: the report's code is not even imported
         from cxtui.engine.clv import preload_models
+        from cxtui.render import json_dumps, make_console
+        from cxtui.report import build_report, report_json, report_markdown, report_renderables
 
         preload_models(ds)  # the report fits the CLV models
         analysis = analysis_for(ds, where, no_cache, cache_dir, for_clv=True)

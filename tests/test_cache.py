@@ -1001,3 +1001,35 @@ def test_old_entries_of_a_dataset_are_pruned_least_recently_used_first(
     others = {p.name.replace("others-", "facts-") for p in cache.glob("others-*.parquet")}
     assert others == {p.name for p in facts_files(cache)}
     assert_only_cache_files(cache)
+
+
+@pytest.mark.parametrize("command", [["report"], ["overview"], ["account", "a"]])
+def test_a_warm_command_prints_without_the_views_code(
+    shop: Path, cache: Path, command: list[str]
+) -> None:
+    """A command printed once before prints again from the output cache; the
+    views' and the report's code is not imported for it (Python's start and
+    imports are most of a warm command's time)."""
+    code = (
+        "import os, runpy, sys\n"
+        "def leave(code):\n"
+        "    raise SystemExit(code)\n"
+        "os._exit = leave  # the CLI's quick exit would skip the report below\n"
+        "sys.argv = ['cxtui', *sys.argv[1:]]\n"
+        "try:\n"
+        "    runpy.run_module('cxtui.cli', run_name='__main__')\n"
+        "except SystemExit as stop:\n"
+        "    assert not stop.code, stop.code\n"
+        "heavy = ('cxtui.views', 'cxtui.report', 'cxtui.metrics.panes', 'cxtui.render.account')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
+    )
+    name, *rest = command
+    args = [name, str(shop), *rest, "--format", "json", "--cache-dir", str(cache)]
+    runs = [
+        subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True)
+        for _ in range(2)
+    ]
+    assert [r.returncode for r in runs] == [0, 0], runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout and json.loads(runs[1].stdout)
+    assert runs[0].stderr.strip().splitlines()[-1] != "[]"  # the first run computed it
+    assert runs[1].stderr.strip().splitlines()[-1] == "[]"
