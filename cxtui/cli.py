@@ -515,9 +515,11 @@ def account(
         if done:
             return  # printed from the cache: the views' code is not even imported
         from cxtui import views
+        from cxtui.engine.clv import preload_models
         from cxtui.render.account import account_json, account_markdown, account_renderables
 
-        analysis = analysis_for(ds, where, no_cache, cache_dir)
+        preload_models(ds)  # the account's p_alive and clv_12m come from the CLV fit
+        analysis = analysis_for(ds, where, no_cache, cache_dir, for_clv=True)
         result = views.account_result(analysis, cid)
         currency = analysis.ds.config.currency
         if format is Format.json:
