@@ -153,7 +153,7 @@ def analysis_of(
     """An opened dataset's analysis (the facts are the slow part: the TUI runs
     this in a worker after opening the dataset up front for clear errors).
     `background`: see `build_facts`. `for_clv`: the caller will fit the CLV
-    (`report`, `clv`, the TUI): a facts build then also keeps the CLV's order
+    (`report`, `clv`, `account`): a facts build then also keeps the CLV's order
     days from its pass over the orders when it can (`build_facts`' `side`)."""
     side: dict[str, Any] | None = {} if for_clv else None
     facts, others, from_cache = build_facts(ds, cache_dir, use_cache, background, side)
