@@ -259,9 +259,15 @@ def analysis_for(
     for_clv: bool = False,
 ) -> Analysis:
     """An opened dataset's analysis: the per-customer facts, from the cache or
-    built. `for_clv`: the command fits the CLV (see `analysis_of`)."""
+    built. `for_clv`: the command fits the CLV: the models' code is imported
+    beside the facts build (`preload_models`) and the build keeps the CLV's
+    order days (see `analysis_of`)."""
     from cxtui.engine import analysis_of
 
+    if for_clv:
+        from cxtui.engine.clv import preload_models
+
+        preload_models(ds)
     with working(f"reading {ds.root} and computing the per-customer facts…", label=str(ds.root)):
         # background: the command's queries run while the facts cache is written
         return analysis_of(ds, where, cache_dir, not no_cache, background=True, for_clv=for_clv)
@@ -443,10 +449,6 @@ def run_view(view, data: str | None, kwargs: dict[str, Any]) -> None:
         from cxtui import views
         from cxtui.render import render_object
 
-        if view.id == "clv":
-            from cxtui.engine.clv import preload_models
-
-            preload_models(ds)
         analysis = analysis_for(ds, where, no_cache, cache_dir, for_clv=view.id == "clv")
         out = view.run(analysis, opts).limited(limit)
         if fmt is Format.json:
@@ -515,10 +517,9 @@ def account(
         if done:
             return  # printed from the cache: the views' code is not even imported
         from cxtui import views
-        from cxtui.engine.clv import preload_models
         from cxtui.render.account import account_json, account_markdown, account_renderables
 
-        preload_models(ds)  # the account's p_alive and clv_12m come from the CLV fit
+        # for_clv: the account's p_alive and clv_12m come from the CLV fit
         analysis = analysis_for(ds, where, no_cache, cache_dir, for_clv=True)
         result = views.account_result(analysis, cid)
         currency = analysis.ds.config.currency
@@ -556,11 +557,10 @@ def report(
     with printed_once(ds, cache_dir, not no_cache, "report", shape) as done:
         if done:
             return  # printed from the cache: the report's code is not even imported
-        from cxtui.engine.clv import preload_models
         from cxtui.render import json_dumps, make_console
         from cxtui.report import build_report, report_json, report_markdown, report_renderables
 
-        preload_models(ds)  # the report fits the CLV models
+        # for_clv: the report fits the CLV models
         analysis = analysis_for(ds, where, no_cache, cache_dir, for_clv=True)
         with working(f"computing the report for {ds.root}…"):
             rep = build_report(analysis)

@@ -7,12 +7,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from cxtui.data.load import Dataset, open_dataset
-from cxtui.engine.cache import ORDER_DAYS, Derived, build_facts, default_cache_dir
+from cxtui.engine.cache import Derived, build_facts, default_cache_dir
 from cxtui.engine.collect import collect
 from cxtui.errors import CxError
 from cxtui.metrics.scope import Scope
@@ -155,12 +155,11 @@ def analysis_of(
     `background`: see `build_facts`. `for_clv`: the caller will fit the CLV
     (`report`, `clv`, `account`): a facts build then also keeps the CLV's order
     days from its pass over the orders when it can (`build_facts`' `side`)."""
-    side: dict[str, Any] | None = {} if for_clv else None
-    facts, others, from_cache = build_facts(ds, cache_dir, use_cache, background, side)
     folder = (cache_dir or default_cache_dir()) if use_cache else None
     derived = Derived(folder)
-    if side and ORDER_DAYS in side:
-        derived.values[ORDER_DAYS] = side[ORDER_DAYS]
+    # the build's side product goes straight into the analysis's derived results
+    side = derived.values if for_clv else None
+    facts, others, from_cache = build_facts(ds, cache_dir, use_cache, background, side)
     analysis = Analysis(ds, facts, others, where, from_cache, derived=derived)
     if where:
         where_expr(where, facts.schema)  # fail early with a clear message
