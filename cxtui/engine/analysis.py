@@ -82,10 +82,8 @@ class Analysis:
         import numpy as np
 
         ranking = self.ranking(by, columns)
-        lf = self.facts.lazy().with_row_index(ROW)
-        if self.where:
-            lf = lf.filter(where_expr(self.where, self.facts.schema))
-        rows = collect(members(Scope(self.ds, lf, self.where, self.others.lazy())).select(ROW))
+        scope = self.scope_over(self.facts.with_row_index(ROW))
+        rows = collect(members(scope).select(ROW))
         keep = np.zeros(self.facts.height, dtype=bool)
         keep[ranking.place[rows[ROW].to_numpy()]] = True
         return ranking.columns.filter(pl.Series(keep))
@@ -99,10 +97,7 @@ class Analysis:
 
     @property
     def scope(self) -> Scope:
-        facts = self.facts.lazy()
-        if self.where:
-            facts = facts.filter(where_expr(self.where, self.facts.schema))
-        return Scope(self.ds, facts, self.where, self.others.lazy())
+        return self.scope_over(self.facts)
 
 
 def where_expr(where: str, schema: pl.Schema) -> pl.Expr:
